@@ -1,0 +1,114 @@
+/* The guest memory map, boot GDT and identity page tables.
+ * Start-up and reset only; input is the RAM size chosen on the command line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "platform/virt.h"
+#include "x86.h"
+
+int bootmem_e820(const struct guest_mem *m, struct e820_entry *out)
+{
+	int n = 0;
+
+	out[n++] = (struct e820_entry){0, VIRT_BIOS_AREA_BASE, E820_RAM};
+	out[n++] = (struct e820_entry){VIRT_BIOS_AREA_BASE, VIRT_ACPI_BASE - VIRT_BIOS_AREA_BASE,
+				       E820_RESERVED};
+	out[n++] = (struct e820_entry){VIRT_ACPI_BASE, VIRT_ACPI_SIZE, E820_ACPI};
+	if (m->low_size > 0x100000)
+		out[n++] = (struct e820_entry){0x100000, m->low_size - 0x100000, E820_RAM};
+	if (memory_high_size(m))
+		out[n++] = (struct e820_entry){VIRT_HIGH_RAM_BASE, memory_high_size(m), E820_RAM};
+	return n;
+}
+
+/* Flat segments: 0x08 32-bit code, 0x10 64-bit code, 0x18 data, 0x20 TSS. */
+static const uint64_t boot_gdt[] = {
+	0,
+	0x00cf9b000000ffffULL,
+	0x00af9b000000ffffULL,
+	0x00cf93000000ffffULL,
+	0x00008b0000000067ULL,
+};
+
+int bootmem_setup(const struct guest_mem *m)
+{
+	uint64_t *pml4 = memory_gpa(m, VIRT_PML4_ADDR, 6 * 4096);
+	uint64_t *pdpt = pml4 + 512, *pd = pml4 + 1024;
+	void *gdt = memory_gpa(m, VIRT_BOOT_GDT_ADDR, sizeof(boot_gdt));
+
+	if (!pml4 || !gdt)
+		return -ENOMEM;
+	memcpy(gdt, boot_gdt, sizeof(boot_gdt));
+	memset(pml4, 0, 6 * 4096);
+	pml4[0] = (VIRT_PML4_ADDR + 0x1000) | 0x3; /* present, writable */
+	for (uint64_t i = 0; i < 4; i++)
+		pdpt[i] = (VIRT_PML4_ADDR + 0x2000 + i * 0x1000) | 0x3;
+	for (uint64_t i = 0; i < 4 * 512; i++)
+		pd[i] = (i << 21) | 0x83; /* present, writable, 2 MiB */
+	return 0;
+}
+
+int load_initrd(const struct guest_mem *m, const char *path, uint64_t floor, uint64_t limit,
+		uint64_t *gpa, uint64_t *size, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	uint64_t top = limit < m->low_size ? limit : m->low_size, at;
+	void *dst;
+	int ret = 0;
+
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "wisp: -initrd %s: %s", path, strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "wisp: -initrd %s: not a regular file", path);
+		ret = -EINVAL;
+		goto out;
+	}
+	at = (top - (uint64_t)st.st_size) & ~0xfffULL;
+	if ((uint64_t)st.st_size > top || at < floor || !(dst = memory_gpa(m, at, st.st_size))) {
+		snprintf(err, errlen,
+			 "wisp: -initrd %s: %lld bytes do not fit in guest RAM (room: %llu bytes); "
+			 "raise -m",
+			 path, (long long)st.st_size,
+			 (unsigned long long)(top > floor ? top - floor : 0));
+		ret = -E2BIG;
+		goto out;
+	}
+	if (read_full(fd, dst, st.st_size) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "wisp: -initrd %s: read: %s", path, strerror(errno));
+		goto out;
+	}
+	*gpa = at;
+	*size = st.st_size;
+out:
+	close(fd);
+	return ret;
+}
+
+ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, (uint8_t *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO; /* file shrank under us */
+			return -1;
+		}
+		done += n;
+	}
+	return done;
+}

@@ -1,0 +1,96 @@
+/* x86-64 specifics: CPUID, boot registers, the memory map and the two kernel
+ * boot protocols. Start-up and reset only; inputs are files and the config. */
+#ifndef WISP_X86_H
+#define WISP_X86_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "memory.h"
+
+struct kvm_cpuid2;
+struct boot_entry;
+
+/* E820 / PVH memory map entry types. */
+#define E820_RAM 1
+#define E820_RESERVED 2
+#define E820_ACPI 3
+
+struct e820_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+} __attribute__((packed));
+
+#define E820_MAX 8
+
+/**
+ * bootmem_e820() - the guest memory map for @m.
+ * Return: number of entries written to @out (at most E820_MAX).
+ */
+int bootmem_e820(const struct guest_mem *m, struct e820_entry *out);
+
+/**
+ * bootmem_setup() - write the boot GDT and identity page tables (first 4 GiB,
+ * 2 MiB pages) into low RAM. Return: 0 or -ENOMEM when RAM is too small.
+ */
+int bootmem_setup(const struct guest_mem *m);
+
+/* What a loaded image asks of the loader. */
+struct boot_images {
+	const char *kernel, *initrd, *cmdline;
+	uint64_t rsdp; /* guest address of the RSDP */
+};
+
+/**
+ * linux_is_bzimage() - does @hdr (the file's first bytes, @len long) carry the
+ * Linux x86 boot protocol header?
+ */
+int linux_is_bzimage(const uint8_t *hdr, size_t len);
+
+/**
+ * linux_load() - load a bzImage by the 64-bit boot protocol: protected-mode
+ * kernel, boot_params (e820, command line, initrd, acpi_rsdp_addr).
+ * @err: one line on failure. Return: 0 or -errno.
+ */
+int linux_load(const struct guest_mem *m, const struct boot_images *img, struct boot_entry *e,
+	       char *err, size_t errlen);
+
+/**
+ * pvh_load() - load an ELF with a XEN_ELFNOTE_PHYS32_ENTRY note and fill
+ * hvm_start_info (memory map, command line, initrd as module 0, RSDP).
+ * Return: 0, -ENOEXEC when the file is no PVH ELF, or another -errno.
+ */
+int pvh_load(const struct guest_mem *m, const struct boot_images *img, struct boot_entry *e,
+	     char *err, size_t errlen);
+
+/**
+ * load_initrd() - read @path into the highest page-aligned spot of low RAM that
+ * ends at or below @limit and starts at or above @floor.
+ * Return: 0 (with *@gpa, *@size) or -errno with @err filled.
+ */
+int load_initrd(const struct guest_mem *m, const char *path, uint64_t floor, uint64_t limit,
+		uint64_t *gpa, uint64_t *size, char *err, size_t errlen);
+
+/**
+ * read_full() - read exactly @len bytes (a short file is an error, EIO).
+ * Return: @len, or -1 with errno set.
+ */
+ssize_t read_full(int fd, void *buf, size_t len);
+
+/**
+ * cpuid_setup() - give vCPU @id the CPUID table KVM supports, with topology
+ * (one socket, @max_cpus cores, one thread each), APIC IDs and KVM leaves fixed.
+ * Return: 0 or -errno.
+ */
+int cpuid_setup(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned int id,
+		unsigned int max_cpus);
+
+/**
+ * regs_setup_boot() - registers and segments for @e on the boot vCPU.
+ * Return: 0 or -errno.
+ */
+int regs_setup_boot(int vcpu_fd, const struct boot_entry *e);
+
+#endif

@@ -1,0 +1,36 @@
+/* The event loop: one epoll thread for device backends and the monitor.
+ * Callbacks run on the loop thread only. */
+#ifndef WISP_EVLOOP_H
+#define WISP_EVLOOP_H
+
+#include <stdint.h>
+
+typedef void (*evloop_fn)(void *opaque, uint32_t events);
+
+struct evloop_watch;
+
+struct evloop {
+	int epfd;
+	int stop; /* set by a callback to make evloop_run() return */
+	struct evloop_watch *watches;
+};
+
+/** evloop_init() - create the epoll instance. Return: 0 or -errno. */
+int evloop_init(struct evloop *l);
+
+/**
+ * evloop_add() - call @fn(@opaque, events) when @fd has any of @events (EPOLLIN ...).
+ * Return: 0 or -errno.
+ */
+int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *opaque);
+
+/** evloop_del() - stop watching @fd. Return: 0 or -errno. */
+int evloop_del(struct evloop *l, int fd);
+
+/** evloop_run() - dispatch until a callback sets l->stop. Return: 0 or -errno. */
+int evloop_run(struct evloop *l);
+
+/** evloop_free() - close the epoll instance and free registrations. */
+void evloop_free(struct evloop *l);
+
+#endif

@@ -1,0 +1,398 @@
+/* The machine: KVM VM, RAM slots, in-kernel irqchip, devices and lifecycle.
+ * Start-up and the main thread; vm_request()/vm_set_irq() from any thread. */
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "acpi.h"
+#include "dev/devices.h"
+#include "platform/virt.h"
+#include "timeline.h"
+#include "vcpu.h"
+#include "x86.h"
+
+#define KVM_API 12
+#define MAX_CPUID 256
+
+static int die(const char *what, int err)
+{
+	fprintf(stderr, "wisp: %s: %s\n", what, strerror(err));
+	return -err;
+}
+
+static int open_kvm(struct vm *vm)
+{
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		fprintf(stderr, "wisp: /dev/kvm: %s (is KVM enabled and are you in group kvm?)\n",
+			strerror(errno));
+		return -errno;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API) {
+		fprintf(stderr, "wisp: /dev/kvm speaks an unknown KVM API version\n");
+		return -ENOTSUP;
+	}
+	vm->run_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->run_size <= 0 || vm->vm_fd < 0)
+		return die("KVM_CREATE_VM", errno);
+	return 0;
+}
+
+static int check_cpus(struct vm *vm)
+{
+	int max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+
+	if (max <= 0)
+		max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (max <= 0)
+		max = 4;
+	if (vm->cfg->max_cpus > (unsigned int)max) {
+		fprintf(stderr, "wisp: -smp: %u vCPUs asked, this KVM allows at most %d\n",
+			vm->cfg->max_cpus, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (uintptr_t)hva};
+
+	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
+}
+
+static int setup_memory(struct vm *vm)
+{
+	struct guest_mem *m = &vm->mem;
+	int ret = memory_init(m, vm->cfg->ram_size);
+
+	if (ret)
+		return die("guest RAM", -ret);
+	ret = set_slot(vm, 0, 0, m->low_size, m->hva);
+	if (!ret && memory_high_size(m))
+		ret = set_slot(vm, 1, VIRT_HIGH_RAM_BASE, memory_high_size(m),
+			       m->hva + m->low_size);
+	return ret ? die("KVM_SET_USER_MEMORY_REGION", -ret) : 0;
+}
+
+static int setup_irqchip(struct vm *vm)
+{
+	struct kvm_irqchip *chips = calloc(3, sizeof(*chips));
+	struct kvm_enable_cap x2apic = {.cap = KVM_CAP_X2APIC_API,
+					.args[0] = KVM_X2APIC_API_USE_32BIT_IDS |
+						   KVM_X2APIC_API_DISABLE_BROADCAST_QUIRK};
+
+	if (!chips)
+		return -ENOMEM;
+	vm->irqchip_init = chips;
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, VIRT_KVM_TSS_ADDR) < 0)
+		return die("KVM_SET_TSS_ADDR", errno);
+	uint64_t idmap = VIRT_KVM_IDMAP_ADDR;
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
+		return die("KVM_SET_IDENTITY_MAP_ADDR", errno);
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return die("KVM_CREATE_IRQCHIP", errno);
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X2APIC_API) > 0)
+		ioctl(vm->vm_fd, KVM_ENABLE_CAP, &x2apic);
+	/* Saved so that a reset gives the IOAPIC its power-on state back. */
+	for (int i = 0; i < 3; i++) {
+		chips[i].chip_id = i;
+		if (ioctl(vm->vm_fd, KVM_GET_IRQCHIP, &chips[i]) < 0)
+			return die("KVM_GET_IRQCHIP", errno);
+	}
+	return 0;
+}
+
+static int setup_cpuid(struct vm *vm)
+{
+	vm->cpuid = calloc(1, sizeof(*vm->cpuid) + MAX_CPUID * sizeof(vm->cpuid->entries[0]));
+	if (!vm->cpuid)
+		return -ENOMEM;
+	vm->cpuid->nent = MAX_CPUID;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) < 0)
+		return die("KVM_GET_SUPPORTED_CPUID", errno);
+	return 0;
+}
+
+static void serial_irq(void *opaque, int level)
+{
+	vm_set_irq(opaque, VIRT_GSI_COM1, level);
+}
+
+static void console_quit(void *opaque)
+{
+	timeline_mark("console asked to quit");
+	vm_request(opaque, VM_ACT_EXIT, 0);
+}
+
+/* Every device the machine has, in one place. */
+static int setup_devices(struct vm *vm)
+{
+	const struct config *c = vm->cfg;
+	struct bus *b = &vm->bus;
+	char err[256];
+	int ret = 0;
+
+	vm->serial = serial_create(c->serial, c->serial_path, &vm->loop, serial_irq, console_quit,
+				   vm, err, sizeof(err));
+	vm->ged = ged_create(vm);
+	if (!vm->ged || (!vm->serial && c->serial != SERIAL_NONE)) {
+		fprintf(stderr, "%s\n", vm->ged ? err : "wisp: out of memory");
+		return -EINVAL;
+	}
+	if (vm->serial)
+		ret |= bus_register_pio(b, VIRT_PORT_COM1, VIRT_PORT_COM1_SIZE, serial_io,
+					vm->serial, "com1");
+	ret |= bus_register_pio(b, VIRT_PORT_POST, 1, timeline_post_io, NULL, "post");
+	if (c->debug_exit)
+		ret |= bus_register_pio(b, VIRT_PORT_DEBUG_EXIT, 4, debug_exit_io, vm,
+					"isa-debug-exit");
+	ret |= bus_register_mmio(b, VIRT_GED_BASE, VIRT_GED_SIZE, ged_evt_io, vm->ged, "ged");
+	ret |= bus_register_mmio(b, VIRT_GED_REGS_BASE, VIRT_GED_REGS_SIZE, ged_regs_io,
+				 vm->ged, "ged-regs");
+	return ret ? die("device set-up", EEXIST) : 0;
+}
+
+static void noop_signal(int sig)
+{
+}
+
+int vm_create(struct vm *vm, const struct config *cfg)
+{
+	struct sigaction sa = {.sa_handler = noop_signal};
+	sigset_t set;
+	int ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = cfg;
+	vm->kvm_fd = vm->vm_fd = vm->action_fd = -1;
+	vm->mem.fd = -1;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	/* SIGUSR1 kicks vCPUs out of KVM_RUN; only vCPU threads take it. */
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if ((ret = open_kvm(vm)) || (ret = check_cpus(vm)) || (ret = setup_memory(vm)) ||
+	    (ret = setup_irqchip(vm)) || (ret = setup_cpuid(vm)))
+		return ret;
+	if ((ret = evloop_init(&vm->loop)) < 0)
+		return die("epoll", -ret);
+	vm->action_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->action_fd < 0)
+		return die("eventfd", errno);
+	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < cfg->cpus; i++) {
+		vm->nr_vcpus = i + 1; /* so that vm_destroy() frees a half-made one */
+		vm->vcpus[i] = (struct vcpu){.vm = vm, .fd = -1};
+		if ((ret = vcpu_create(&vm->vcpus[i], vm, i)))
+			return ret;
+	}
+	return setup_devices(vm);
+}
+
+static int load_tables(struct vm *vm, uint64_t *rsdp)
+{
+	struct acpi_machine am = {.cpus = vm->cfg->cpus, .max_cpus = vm->cfg->max_cpus};
+	void *buf = memory_gpa(&vm->mem, VIRT_ACPI_BASE, VIRT_ACPI_SIZE);
+	long n;
+
+	if (!buf || bootmem_setup(&vm->mem) < 0) {
+		fprintf(stderr, "wisp: -m: too little guest RAM for the boot structures\n");
+		return -ENOMEM;
+	}
+	n = acpi_build(buf, VIRT_ACPI_BASE, VIRT_ACPI_SIZE, &am, rsdp);
+	return n < 0 ? die("ACPI tables", (int)-n) : 0;
+}
+
+static int is_elf(const char *path)
+{
+	uint8_t magic[4] = {0};
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (read(fd, magic, 4) != 4)
+		magic[0] = 0;
+	close(fd);
+	return !memcmp(magic, "\177ELF", 4);
+}
+
+int vm_load(struct vm *vm)
+{
+	const struct config *c = vm->cfg;
+	struct boot_images img = {.kernel = c->bios ? c->bios : c->kernel, .initrd = c->initrd,
+				  .cmdline = c->append ? c->append : ""};
+	char err[512] = "";
+	int ret;
+
+	/* Fresh RAM: a reset returns every page to the host and reads as zero. */
+	fallocate(vm->mem.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, vm->mem.size);
+	if ((ret = load_tables(vm, &img.rsdp)))
+		return ret;
+	if (!img.kernel) {
+		fprintf(stderr, "wisp: nothing to boot: give -kernel (or -bios)\n");
+		return -EINVAL;
+	}
+	if (c->bios || is_elf(img.kernel))
+		ret = pvh_load(&vm->mem, &img, &vm->entry, err, sizeof(err));
+	else
+		ret = linux_load(&vm->mem, &img, &vm->entry, err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "%s\n", err);
+	return ret;
+}
+
+void vm_request(struct vm *vm, enum vm_action act, int status)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&vm->lock);
+	if (act > vm->action) {
+		vm->action = act;
+		vm->exit_status = status;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (write(vm->action_fd, &one, sizeof(one)) < 0)
+		perror("wisp: eventfd");
+}
+
+void vm_set_irq(struct vm *vm, unsigned int gsi, int level)
+{
+	struct kvm_irq_level l = {.irq = gsi, .level = level};
+
+	ioctl(vm->vm_fd, KVM_IRQ_LINE, &l);
+}
+
+static void pause_all(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->paused = true;
+	pthread_mutex_unlock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&vm->lock);
+	while (vm->nr_parked < vm->nr_vcpus)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+static void resume_all(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->paused = false;
+	vm->action = VM_ACT_NONE;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+/* A machine reset: fresh RAM and tables, reloaded kernel, power-on vCPUs. */
+static int reset(struct vm *vm)
+{
+	int ret;
+
+	pause_all(vm);
+	timeline_mark("reset");
+	if ((ret = vm_load(vm)))
+		return ret;
+	for (int i = 0; i < 3; i++)
+		ioctl(vm->vm_fd, KVM_SET_IRQCHIP, &((struct kvm_irqchip *)vm->irqchip_init)[i]);
+	if (vm->serial)
+		serial_reset(vm->serial);
+	ged_reset(vm->ged);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		if ((ret = vcpu_reset(&vm->vcpus[i])))
+			return die("vCPU reset", -ret);
+	resume_all(vm);
+	return 0;
+}
+
+static void on_action(void *opaque, uint32_t events)
+{
+	struct vm *vm = opaque;
+	uint64_t n;
+	enum vm_action act;
+
+	if (read(vm->action_fd, &n, sizeof(n)) < 0)
+		return;
+	pthread_mutex_lock(&vm->lock);
+	act = vm->action;
+	pthread_mutex_unlock(&vm->lock);
+	if (act == VM_ACT_RESET && !vm->cfg->no_reboot) {
+		if (reset(vm) == 0)
+			return;
+		vm_request(vm, VM_ACT_EXIT, 1);
+		act = VM_ACT_EXIT;
+	}
+	if (act == VM_ACT_RESET) /* -no-reboot: a reset ends the run like QEMU */
+		timeline_mark("exit on reset (-no-reboot)");
+	if (act != VM_ACT_NONE)
+		vm->loop.stop = 1;
+}
+
+int vm_run(struct vm *vm)
+{
+	int ret;
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		if ((ret = vcpu_reset(&vm->vcpus[i])))
+			return die("vCPU set-up", -ret);
+	if ((ret = evloop_add(&vm->loop, vm->action_fd, EPOLLIN, on_action, vm)) < 0)
+		return die("epoll", -ret);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		if ((ret = vcpu_start(&vm->vcpus[i])))
+			return die("vCPU thread", -ret);
+	if ((ret = evloop_run(&vm->loop)) < 0)
+		return die("event loop", -ret);
+	pthread_mutex_lock(&vm->lock);
+	ret = vm->action == VM_ACT_EXIT ? vm->exit_status : 0;
+	pthread_mutex_unlock(&vm->lock);
+	timeline_mark("VMM exit, status %d", ret);
+	return ret;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	vm->quit = true;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpus[i].started) {
+			vcpu_kick(&vm->vcpus[i]);
+			pthread_join(vm->vcpus[i].thread, NULL);
+		}
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_free(&vm->vcpus[i]);
+	free(vm->vcpus);
+	serial_free(vm->serial);
+	ged_free(vm->ged);
+	evloop_free(&vm->loop);
+	memory_free(&vm->mem);
+	free(vm->cpuid);
+	free(vm->irqchip_init);
+	if (vm->action_fd >= 0)
+		close(vm->action_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+}

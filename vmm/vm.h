@@ -1,0 +1,93 @@
+/* The virtual machine: KVM VM fd, guest RAM, buses, vCPUs and lifecycle.
+ * vm_request() is callable from any thread; the rest runs on the main thread. */
+#ifndef WISP_VM_H
+#define WISP_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "config.h"
+#include "evloop.h"
+#include "memory.h"
+
+struct vcpu;
+struct serial;
+struct ged;
+struct kvm_cpuid2;
+
+/* What a vCPU or device asks the main thread to do with the whole machine. */
+enum vm_action {
+	VM_ACT_NONE,
+	VM_ACT_RESET,    /* guest reset request or triple fault */
+	VM_ACT_POWEROFF, /* ACPI S5: exit 0 */
+	VM_ACT_EXIT,     /* leave with vm->exit_status (debug-exit, fatal error) */
+};
+
+/* How the boot loader wants the boot vCPU to start. */
+struct boot_entry {
+	bool long_mode; /* true: 64-bit Linux boot protocol; false: PVH 32-bit */
+	uint64_t rip;
+	uint64_t rsi; /* Linux: boot_params */
+	uint64_t rbx; /* PVH: hvm_start_info */
+};
+
+struct vm {
+	const struct config *cfg;
+	int kvm_fd, vm_fd;
+	int run_size;    /* mmap size of struct kvm_run */
+	struct guest_mem mem;
+	struct bus bus;
+	struct evloop loop;
+	struct kvm_cpuid2 *cpuid; /* what KVM supports; vCPUs patch a copy */
+	unsigned int nr_vcpus;
+	struct vcpu *vcpus;
+	struct serial *serial;
+	struct ged *ged;
+	struct boot_entry entry;
+	void *irqchip_init; /* in-kernel PIC/IOAPIC state right after creation */
+
+	/* Lifecycle, under lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum vm_action action;
+	int exit_status;
+	bool paused;             /* vCPUs must park */
+	unsigned int nr_parked;  /* vCPUs waiting in their park point */
+	bool quit;               /* vCPU threads must return */
+	int action_fd;           /* eventfd: wakes the main loop */
+};
+
+/**
+ * vm_create() - open KVM, create the VM, RAM, irqchip, vCPUs and devices.
+ * Return: 0, or -errno with a message already printed on stderr.
+ */
+int vm_create(struct vm *vm, const struct config *cfg);
+
+/**
+ * vm_load() - put firmware/kernel, initrd, command line and ACPI tables into
+ * guest RAM and set vm->entry. Used at boot and on every reset.
+ * Return: 0, or -errno with a message printed.
+ */
+int vm_load(struct vm *vm);
+
+/**
+ * vm_run() - start the vCPUs and the event loop; return when the machine is
+ * done. Return: wisp's exit status.
+ */
+int vm_run(struct vm *vm);
+
+/** vm_destroy() - stop threads and free everything. */
+void vm_destroy(struct vm *vm);
+
+/**
+ * vm_request() - ask the main thread for @act; the strongest request wins
+ * (EXIT > POWEROFF > RESET). @status is used with VM_ACT_EXIT.
+ */
+void vm_request(struct vm *vm, enum vm_action act, int status);
+
+/** vm_set_irq() - drive GSI @gsi to @level on the in-kernel IOAPIC. */
+void vm_set_irq(struct vm *vm, unsigned int gsi, int level);
+
+#endif
