@@ -8,32 +8,32 @@
 #include <stdint.h>
 
 enum serial_kind {
-	SERIAL_STDIO,  /* default: the guest console on wisp's stdin/stdout */
-	SERIAL_FILE,   /* file:PATH, output only */
-	SERIAL_UNIX,   /* unix:PATH,server=on,wait=off */
+	SERIAL_STDIO, /* default: the guest console on wisp's stdin/stdout */
+	SERIAL_FILE,  /* file:PATH, output only */
+	SERIAL_UNIX,  /* unix:PATH,server=on,wait=off */
 	SERIAL_NONE,
 };
 
 struct config {
-	const char *kernel;  /* -kernel: bzImage or PVH ELF */
-	const char *initrd;  /* -initrd */
-	const char *append;  /* -append, "" when absent */
-	const char *bios;    /* -bios: firmware as a PVH ELF */
-	const char *name;    /* -name */
-	const char *pidfile; /* -pidfile */
-	uint64_t ram_size;   /* -m, bytes; default 512 MiB */
-	unsigned int cpus;   /* -smp cpus=N (or -smp N); default 1 */
+	const char *kernel;    /* -kernel: bzImage or PVH ELF */
+	const char *initrd;    /* -initrd */
+	const char *append;    /* -append, "" when absent */
+	const char *bios;      /* -bios: firmware as a PVH ELF */
+	const char *name;      /* -name */
+	const char *pidfile;   /* -pidfile */
+	uint64_t ram_size;     /* -m, bytes; default 512 MiB */
+	unsigned int cpus;     /* -smp cpus=N (or -smp N); default 1 */
 	unsigned int max_cpus; /* -smp maxcpus=M; default = cpus */
 	unsigned int sockets;  /* -smp topology: sockets * cores * threads == max_cpus; */
 	unsigned int cores;    /* default 1 socket of max_cpus cores with 1 thread */
 	unsigned int threads;
 	enum serial_kind serial;
 	const char *serial_path; /* file: or unix: path */
-	bool no_reboot;      /* -no-reboot: guest reset exits wisp */
-	bool debug_exit;     /* -device isa-debug-exit,iobase=0xf4,iosize=0x04 */
-	bool timeline;       /* -boot-timeline: print boot timestamps on stderr */
-	bool help;           /* --help / -h */
-	bool version;        /* --version */
+	bool no_reboot;		 /* -no-reboot: guest reset exits wisp */
+	bool debug_exit;	 /* -device isa-debug-exit,iobase=0xf4,iosize=0x04 */
+	bool timeline;		 /* -boot-timeline: print boot timestamps on stderr */
+	bool help;		 /* --help / -h */
+	bool version;		 /* --version */
 
 	/* Private storage for values cut out of a sub-option list: name and
 	 * serial_path may point here, so do not copy a struct config by value. */

@@ -8,10 +8,10 @@
 #include <stdint.h>
 
 struct guest_mem {
-	uint8_t *hva;      /* whole RAM, contiguous on the host side */
-	uint64_t size;     /* total RAM bytes */
+	uint8_t *hva;	   /* whole RAM, contiguous on the host side */
+	uint64_t size;	   /* total RAM bytes */
 	uint64_t low_size; /* bytes mapped at GPA 0 (below the MMIO hole) */
-	int fd;            /* the memfd backing it, -1 for anonymous */
+	int fd;		   /* the memfd backing it, -1 for anonymous */
 };
 
 /**

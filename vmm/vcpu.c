@@ -19,14 +19,14 @@
 /* MSRs a reset must return to their creation values (when KVM has them).
  * The TSC is deliberately absent: kvmclock wants it monotonic. */
 static const uint32_t reset_msrs[] = {
-	0x1a0,      /* IA32_MISC_ENABLE */
-	0x174, 0x175, 0x176, /* SYSENTER */
-	0x277,      /* PAT */
-	0x6e0,      /* TSC_DEADLINE */
-	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, /* STAR LSTAR CSTAR SFMASK */
-	0xc0000102, /* KERNEL_GS_BASE */
+	0x1a0,							    /* IA32_MISC_ENABLE */
+	0x174,	    0x175,	0x176,				    /* SYSENTER */
+	0x277,							    /* PAT */
+	0x6e0,							    /* TSC_DEADLINE */
+	0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,		    /* STAR LSTAR CSTAR SFMASK */
+	0xc0000102,						    /* KERNEL_GS_BASE */
 	0x4b564d00, 0x4b564d01, 0x4b564d02, 0x4b564d03, 0x4b564d04, /* kvmclock, PV */
-	0x11, 0x12, /* legacy kvmclock */
+	0x11,	    0x12,					    /* legacy kvmclock */
 };
 #define NR_RESET_MSRS (sizeof(reset_msrs) / sizeof(reset_msrs[0]))
 
@@ -75,8 +75,9 @@ static int save_state(struct vcpu *v)
 		if (msr_supported(v->vm->kvm_fd, reset_msrs[i]))
 			s->msrs.e[n++].index = reset_msrs[i];
 	s->msrs.hdr.nmsrs = n;
-	if (ioctl(v->fd, KVM_GET_REGS, &s->regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s->sregs) < 0 ||
-	    ioctl(v->fd, KVM_GET_FPU, &s->fpu) < 0 || ioctl(v->fd, KVM_GET_LAPIC, &s->lapic) < 0 ||
+	if (ioctl(v->fd, KVM_GET_REGS, &s->regs) < 0 ||
+	    ioctl(v->fd, KVM_GET_SREGS, &s->sregs) < 0 || ioctl(v->fd, KVM_GET_FPU, &s->fpu) < 0 ||
+	    ioctl(v->fd, KVM_GET_LAPIC, &s->lapic) < 0 ||
 	    ioctl(v->fd, KVM_GET_MP_STATE, &s->mp) < 0 ||
 	    ioctl(v->fd, KVM_GET_MSRS, &s->msrs) != (int)n)
 		return -errno ? -errno : -EIO;
@@ -111,10 +112,11 @@ int vcpu_reset(struct vcpu *v)
 {
 	struct vcpu_state *s = v->init;
 
-	if (ioctl(v->fd, KVM_SET_SREGS, &s->sregs) < 0 || ioctl(v->fd, KVM_SET_REGS, &s->regs) < 0 ||
-	    ioctl(v->fd, KVM_SET_FPU, &s->fpu) < 0 ||
+	if (ioctl(v->fd, KVM_SET_SREGS, &s->sregs) < 0 ||
+	    ioctl(v->fd, KVM_SET_REGS, &s->regs) < 0 || ioctl(v->fd, KVM_SET_FPU, &s->fpu) < 0 ||
 	    ioctl(v->fd, KVM_SET_MSRS, &s->msrs) != (int)s->msrs.hdr.nmsrs ||
-	    ioctl(v->fd, KVM_SET_LAPIC, &s->lapic) < 0 || ioctl(v->fd, KVM_SET_MP_STATE, &s->mp) < 0)
+	    ioctl(v->fd, KVM_SET_LAPIC, &s->lapic) < 0 ||
+	    ioctl(v->fd, KVM_SET_MP_STATE, &s->mp) < 0)
 		return -errno ? -errno : -EIO;
 	v->stopped = false;
 	return v->id == 0 ? regs_setup_boot(v->fd, &v->vm->entry) : 0;
@@ -199,8 +201,9 @@ static void handle_exit(struct vcpu *v)
 	case KVM_EXIT_INTERNAL_ERROR:
 		snprintf(what, sizeof(what), "KVM internal error, suberror %u%s",
 			 r->internal.suberror,
-			 r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failure)"
-									      : "");
+			 r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION
+				 ? " (emulation failure)"
+				 : "");
 		fatal(v, what);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:

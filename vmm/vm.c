@@ -67,9 +67,10 @@ static int check_cpus(struct vm *vm)
 
 static int set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *hva)
 {
-	struct kvm_userspace_memory_region r = {
-		.slot = slot, .guest_phys_addr = gpa, .memory_size = size,
-		.userspace_addr = (uintptr_t)hva};
+	struct kvm_userspace_memory_region r = {.slot = slot,
+						.guest_phys_addr = gpa,
+						.memory_size = size,
+						.userspace_addr = (uintptr_t)hva};
 
 	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0 ? -errno : 0;
 }
@@ -161,8 +162,8 @@ static int setup_devices(struct vm *vm)
 		ret |= bus_register_pio(b, VIRT_PORT_DEBUG_EXIT, 4, debug_exit_io, vm,
 					"isa-debug-exit");
 	ret |= bus_register_mmio(b, VIRT_GED_BASE, VIRT_GED_SIZE, ged_evt_io, vm->ged, "ged");
-	ret |= bus_register_mmio(b, VIRT_GED_REGS_BASE, VIRT_GED_REGS_SIZE, ged_regs_io,
-				 vm->ged, "ged-regs");
+	ret |= bus_register_mmio(b, VIRT_GED_REGS_BASE, VIRT_GED_REGS_SIZE, ged_regs_io, vm->ged,
+				 "ged-regs");
 	return ret ? die("device set-up", EEXIST) : 0;
 }
 
@@ -238,7 +239,8 @@ static int is_elf(const char *path)
 int vm_load(struct vm *vm)
 {
 	const struct config *c = vm->cfg;
-	struct boot_images img = {.kernel = c->bios ? c->bios : c->kernel, .initrd = c->initrd,
+	struct boot_images img = {.kernel = c->bios ? c->bios : c->kernel,
+				  .initrd = c->initrd,
 				  .cmdline = c->append ? c->append : ""};
 	char err[512] = "";
 	int ret;

@@ -20,9 +20,9 @@ struct kvm_cpuid2;
 /* What a vCPU or device asks the main thread to do with the whole machine. */
 enum vm_action {
 	VM_ACT_NONE,
-	VM_ACT_RESET,    /* guest reset request or triple fault */
+	VM_ACT_RESET,	 /* guest reset request or triple fault */
 	VM_ACT_POWEROFF, /* ACPI S5: exit 0 */
-	VM_ACT_EXIT,     /* leave with vm->exit_status (debug-exit, fatal error) */
+	VM_ACT_EXIT,	 /* leave with vm->exit_status (debug-exit, fatal error) */
 };
 
 /* How the boot loader wants the boot vCPU to start. */
@@ -36,7 +36,7 @@ struct boot_entry {
 struct vm {
 	const struct config *cfg;
 	int kvm_fd, vm_fd;
-	int run_size;    /* mmap size of struct kvm_run */
+	int run_size; /* mmap size of struct kvm_run */
 	struct guest_mem mem;
 	struct bus bus;
 	struct evloop loop;
@@ -53,10 +53,10 @@ struct vm {
 	pthread_cond_t cond;
 	enum vm_action action;
 	int exit_status;
-	bool paused;             /* vCPUs must park */
-	unsigned int nr_parked;  /* vCPUs waiting in their park point */
-	bool quit;               /* vCPU threads must return */
-	int action_fd;           /* eventfd: wakes the main loop */
+	bool paused;		/* vCPUs must park */
+	unsigned int nr_parked; /* vCPUs waiting in their park point */
+	bool quit;		/* vCPU threads must return */
+	int action_fd;		/* eventfd: wakes the main loop */
 };
 
 /**

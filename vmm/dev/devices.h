@@ -25,8 +25,8 @@ typedef void (*serial_irq_fn)(void *opaque, int level);
  * Return: the device, or NULL with @err filled.
  */
 struct serial *serial_create(enum serial_kind kind, const char *path, struct evloop *loop,
-			     serial_irq_fn irq, void (*quit)(void *opaque), void *opaque,
-			     char *err, size_t errlen);
+			     serial_irq_fn irq, void (*quit)(void *opaque), void *opaque, char *err,
+			     size_t errlen);
 
 /** serial_io() - bus handler for the 8 UART registers. */
 void serial_io(void *dev, uint64_t offset, uint8_t *data, uint32_t len, bool is_write);

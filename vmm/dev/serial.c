@@ -39,7 +39,7 @@ struct serial {
 	pthread_mutex_t lock;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
 	bool thr_pending; /* THR-empty interrupt condition */
-	int level;        /* current interrupt line */
+	int level;	  /* current interrupt line */
 	uint8_t rx[RX_SIZE];
 	unsigned int rx_head, rx_count;
 	int out_fd, in_fd, listen_fd;
@@ -308,8 +308,8 @@ static int open_stdio(struct serial *s)
 }
 
 struct serial *serial_create(enum serial_kind kind, const char *path, struct evloop *loop,
-			     serial_irq_fn irq, void (*quit)(void *opaque), void *opaque,
-			     char *err, size_t errlen)
+			     serial_irq_fn irq, void (*quit)(void *opaque), void *opaque, char *err,
+			     size_t errlen)
 {
 	struct serial *s = calloc(1, sizeof(*s));
 	int ret = 0;
@@ -318,8 +318,14 @@ struct serial *serial_create(enum serial_kind kind, const char *path, struct evl
 		snprintf(err, errlen, "wisp: out of memory");
 		return NULL;
 	}
-	*s = (struct serial){.out_fd = -1, .in_fd = -1, .listen_fd = -1, .loop = loop,
-			     .irq = irq, .quit = quit, .opaque = opaque, .dll = 0x0c};
+	*s = (struct serial){.out_fd = -1,
+			     .in_fd = -1,
+			     .listen_fd = -1,
+			     .loop = loop,
+			     .irq = irq,
+			     .quit = quit,
+			     .opaque = opaque,
+			     .dll = 0x0c};
 	pthread_mutex_init(&s->lock, NULL);
 	if (kind == SERIAL_STDIO) {
 		ret = open_stdio(s);

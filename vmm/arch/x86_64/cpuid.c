@@ -48,8 +48,7 @@ static void patch(struct kvm_cpuid_entry2 *e, unsigned int id, unsigned int max_
 {
 	switch (e->function) {
 	case 1:
-		e->ebx = (e->ebx & 0xffff) | (id << 24) |
-			 ((max_cpus > 255 ? 255 : max_cpus) << 16);
+		e->ebx = (e->ebx & 0xffff) | (id << 24) | ((max_cpus > 255 ? 255 : max_cpus) << 16);
 		e->ecx |= CPUID_1_ECX_HYPERVISOR;
 		if (max_cpus > 1)
 			e->edx |= CPUID_1_EDX_HTT;

@@ -183,7 +183,7 @@ int linux_load(const struct guest_mem *m, const struct boot_images *img, struct 
 	       char *err, size_t errlen)
 {
 	uint8_t *k = NULL, *bp = memory_gpa(m, VIRT_BOOT_PARAMS_ADDR, 4096);
-	size_t len;
+	size_t len = 0;
 	uint64_t load, rd = 0, rdsz = 0;
 	int ret = read_kernel(img->kernel, &k, &len, err, errlen);
 
@@ -212,8 +212,8 @@ int linux_load(const struct guest_mem *m, const struct boot_images *img, struct 
 	wr32(bp, BP_RAMDISK_SIZE, (uint32_t)rdsz);
 	wr32(bp, BP_EXT_RAMDISK_IMAGE, (uint32_t)(rd >> 32));
 	wr32(bp, BP_EXT_RAMDISK_SIZE, (uint32_t)(rdsz >> 32));
-	*e = (struct boot_entry){.long_mode = true, .rip = load + 0x200,
-				 .rsi = VIRT_BOOT_PARAMS_ADDR};
+	*e = (struct boot_entry){
+		.long_mode = true, .rip = load + 0x200, .rsi = VIRT_BOOT_PARAMS_ADDR};
 out:
 	free(k);
 	return ret;

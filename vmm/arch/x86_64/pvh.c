@@ -80,8 +80,8 @@ static int load_segments(const struct guest_mem *m, const struct elf *f, const E
 	*entry = 0;
 	*end = 0;
 	for (unsigned int i = 0; i < eh->e_phnum; i++) {
-		const Elf64_Phdr *ph = at(f, eh->e_phoff + (uint64_t)i * eh->e_phentsize,
-					  sizeof(*ph));
+		const Elf64_Phdr *ph =
+			at(f, eh->e_phoff + (uint64_t)i * eh->e_phentsize, sizeof(*ph));
 		const void *src;
 		uint8_t *dst;
 
@@ -127,8 +127,8 @@ static int read_elf(const char *path, struct elf *f)
 	return 0;
 }
 
-static int fill_start_info(const struct guest_mem *m, const struct boot_images *img,
-			   uint64_t end, char *err, size_t errlen)
+static int fill_start_info(const struct guest_mem *m, const struct boot_images *img, uint64_t end,
+			   char *err, size_t errlen)
 {
 	struct pvh_page *pg = memory_gpa(m, VIRT_PVH_INFO_ADDR, sizeof(*pg));
 	struct e820_entry map[E820_MAX];
@@ -144,7 +144,8 @@ static int fill_start_info(const struct guest_mem *m, const struct boot_images *
 	memset(pg, 0, sizeof(*pg));
 	memset(cmd, 0, VIRT_CMDLINE_MAX);
 	memcpy(cmd, img->cmdline, n);
-	pg->info = (struct hvm_start_info){.magic = HVM_START_MAGIC, .version = 1,
+	pg->info = (struct hvm_start_info){.magic = HVM_START_MAGIC,
+					   .version = 1,
 					   .cmdline_paddr = VIRT_CMDLINE_ADDR,
 					   .rsdp_paddr = img->rsdp,
 					   .memmap_paddr = VIRT_PVH_INFO_ADDR +
@@ -187,7 +188,8 @@ int pvh_load(const struct guest_mem *m, const struct boot_images *img, struct bo
 	}
 	ret = load_segments(m, &f, eh, &entry, &end);
 	if (ret == -ENOEXEC)
-		snprintf(err, errlen, "wisp: %s: ELF without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)",
+		snprintf(err, errlen,
+			 "wisp: %s: ELF without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)",
 			 img->kernel);
 	else if (ret)
 		snprintf(err, errlen,
@@ -196,7 +198,8 @@ int pvh_load(const struct guest_mem *m, const struct boot_images *img, struct bo
 	else
 		ret = fill_start_info(m, img, end, err, errlen);
 	if (!ret)
-		*e = (struct boot_entry){.long_mode = false, .rip = entry, .rbx = VIRT_PVH_INFO_ADDR};
+		*e = (struct boot_entry){
+			.long_mode = false, .rip = entry, .rbx = VIRT_PVH_INFO_ADDR};
 out:
 	free((void *)f.p);
 	return ret;

@@ -1,0 +1,369 @@
+/* Host tests for the memory map, boot_params (bzImage) and PVH start info,
+ * built against fake kernels written to temp files. No /dev/kvm needed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <elf.h>
+
+#include "platform/virt.h"
+#include "vm.h"
+#include "x86.h"
+
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+
+static struct guest_mem mem(uint64_t size)
+{
+	struct guest_mem m;
+
+	assert_int_equal(memory_init(&m, size), 0);
+	return m;
+}
+
+static void test_gpa_accessor(void **state)
+{
+	struct guest_mem m = mem(4 * GiB);
+
+	assert_int_equal(m.low_size, VIRT_MMIO_HOLE_BASE);
+	assert_int_equal(memory_high_size(&m), 4 * GiB - VIRT_MMIO_HOLE_BASE);
+	assert_non_null(memory_gpa(&m, 0, 4096));
+	assert_non_null(memory_gpa(&m, VIRT_MMIO_HOLE_BASE - 1, 1));
+	assert_null(memory_gpa(&m, VIRT_MMIO_HOLE_BASE - 1, 2)); /* crosses into the hole */
+	assert_null(memory_gpa(&m, VIRT_MMIO_HOLE_BASE, 1));
+	assert_null(memory_gpa(&m, VIRT_LAPIC_BASE, 4));
+	assert_ptr_equal(memory_gpa(&m, VIRT_HIGH_RAM_BASE, 1), m.hva + m.low_size);
+	assert_non_null(memory_gpa(&m, VIRT_HIGH_RAM_BASE + memory_high_size(&m) - 8, 8));
+	assert_null(memory_gpa(&m, VIRT_HIGH_RAM_BASE + memory_high_size(&m) - 8, 9));
+	assert_null(memory_gpa(&m, UINT64_MAX - 2, 8)); /* wraps past 2^64 */
+	assert_null(memory_gpa(&m, 16, UINT64_MAX));
+	assert_non_null(memory_gpa(&m, 0, 0));
+	memory_free(&m);
+}
+
+static void check_map(const struct guest_mem *m)
+{
+	struct e820_entry e[E820_MAX];
+	int n = bootmem_e820(m, e);
+	uint64_t ram = 0;
+
+	assert_true(n > 0 && n <= E820_MAX);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			assert_true(e[i].addr >=
+				    e[i - 1].addr + e[i - 1].size); /* sorted, disjoint */
+		assert_true(e[i].addr + e[i].size <= VIRT_MMIO_HOLE_BASE ||
+			    e[i].addr >= VIRT_HIGH_RAM_BASE); /* never in the hole */
+		if (e[i].type == E820_RAM)
+			ram += e[i].size;
+		else
+			assert_true(e[i].addr >= VIRT_BIOS_AREA_BASE && e[i].addr < 0x100000);
+		if (e[i].type == E820_ACPI)
+			assert_int_equal(e[i].addr, VIRT_ACPI_BASE);
+	}
+	/* All RAM but the 384 KiB legacy hole below 1 MiB is usable. */
+	assert_int_equal(ram, m->size - (0x100000 - VIRT_BIOS_AREA_BASE));
+}
+
+static void test_e820(void **state)
+{
+	uint64_t sizes[] = {32 * MiB, 512 * MiB, 3 * GiB, 3 * GiB + 4096, 8 * GiB};
+
+	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct guest_mem m = mem(sizes[i]);
+
+		check_map(&m);
+		memory_free(&m);
+	}
+}
+
+static void test_page_tables(void **state)
+{
+	struct guest_mem m = mem(64 * MiB);
+	uint64_t *pml4 = memory_gpa(&m, VIRT_PML4_ADDR, 6 * 4096);
+	uint64_t *pd = pml4 + 1024;
+
+	assert_int_equal(bootmem_setup(&m), 0);
+	assert_int_equal(pml4[0] & ~0xfffULL, VIRT_PML4_ADDR + 0x1000);
+	/* Identity map: PD entry i maps 2 MiB page i, up to 4 GiB. */
+	for (uint64_t i = 0; i < 2048; i += 97)
+		assert_int_equal(pd[i], (i << 21) | 0x83);
+	assert_int_equal(pd[2047] & ~0x1fffffULL, 4 * GiB - 2 * MiB);
+	memory_free(&m);
+}
+
+/* ---- bzImage boot protocol ---- */
+
+static char *write_tmp(const void *buf, size_t len)
+{
+	char *path = strdup("/tmp/wisp-test-XXXXXX");
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	return path;
+}
+
+/* A fake bzImage: setup header + @body bytes of "kernel". */
+static uint8_t *fake_bzimage(size_t *len, uint16_t version, uint16_t xlf)
+{
+	size_t setup_sects = 4, body = 64 * 1024;
+	uint8_t *k = calloc(1, (setup_sects + 1) * 512 + body);
+	uint32_t init_size = 4 * MiB, align = 2 * MiB, addr_max = 0x7fffffff, cmd_max = 2047;
+
+	k[0x1f1] = setup_sects;
+	k[0x201] = 0x6a; /* header ends at 0x26c */
+	memcpy(k + 0x202, "HdrS", 4);
+	memcpy(k + 0x206, &version, 2);
+	memcpy(k + 0x22c, &addr_max, 4);
+	memcpy(k + 0x230, &align, 4);
+	k[0x234] = 1;
+	memcpy(k + 0x236, &xlf, 2);
+	memcpy(k + 0x238, &cmd_max, 4);
+	memcpy(k + 0x260, &init_size, 4);
+	memset(k + (setup_sects + 1) * 512, 0xab, body);
+	*len = (setup_sects + 1) * 512 + body;
+	return k;
+}
+
+static uint32_t rd32(const uint8_t *p, size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, p + off, 4);
+	return v;
+}
+
+static void test_linux_boot_params(void **state)
+{
+	struct guest_mem m = mem(128 * MiB);
+	size_t len;
+	uint8_t *k = fake_bzimage(&len, 0x20f, 1);
+	uint8_t rd[5000];
+	char *kpath = write_tmp(k, len), *rpath;
+	struct boot_images img = {
+		.kernel = kpath, .cmdline = "console=ttyS0 quiet", .rsdp = VIRT_ACPI_BASE};
+	struct boot_entry e;
+	char err[256] = "";
+	uint8_t *bp, *kern;
+	uint64_t rsdp;
+
+	memset(rd, 0x5a, sizeof(rd));
+	rpath = write_tmp(rd, sizeof(rd));
+	img.initrd = rpath;
+	assert_int_equal(linux_load(&m, &img, &e, err, sizeof(err)), 0);
+	assert_true(e.long_mode);
+	assert_int_equal(e.rip, VIRT_KERNEL_ADDR + 0x200);
+	assert_int_equal(e.rsi, VIRT_BOOT_PARAMS_ADDR);
+	bp = memory_gpa(&m, VIRT_BOOT_PARAMS_ADDR, 4096);
+	assert_memory_equal(bp + 0x202, "HdrS", 4);
+	assert_int_equal(bp[0x210], 0xff); /* type_of_loader */
+	memcpy(&rsdp, bp + 0x70, 8);
+	assert_int_equal(rsdp, VIRT_ACPI_BASE);
+	assert_int_equal(rd32(bp, 0x228), VIRT_CMDLINE_ADDR);
+	assert_string_equal(memory_gpa(&m, VIRT_CMDLINE_ADDR, 1), "console=ttyS0 quiet");
+	/* initrd: page aligned, at the top of RAM, above the kernel's init_size. */
+	assert_int_equal(rd32(bp, 0x21c), sizeof(rd));
+	assert_int_equal(rd32(bp, 0x218) & 0xfff, 0);
+	assert_true(rd32(bp, 0x218) >= VIRT_KERNEL_ADDR + 4 * MiB);
+	assert_true(rd32(bp, 0x218) + sizeof(rd) <= 128 * MiB);
+	assert_memory_equal(memory_gpa(&m, rd32(bp, 0x218), sizeof(rd)), rd, sizeof(rd));
+	kern = memory_gpa(&m, VIRT_KERNEL_ADDR, 64 * 1024);
+	assert_int_equal(kern[0], 0xab);
+	assert_int_equal(kern[64 * 1024 - 1], 0xab);
+	assert_true(bp[0x1e8] >= 4); /* e820 entries */
+	unlink(kpath);
+	unlink(rpath);
+	free(kpath);
+	free(rpath);
+	free(k);
+	memory_free(&m);
+}
+
+static void expect_linux_error(uint8_t *k, size_t len, const char *initrd, const char *cmdline,
+			       uint64_t ram, const char *expect)
+{
+	struct guest_mem m = mem(ram);
+	char *kpath = write_tmp(k, len);
+	struct boot_images img = {.kernel = kpath, .initrd = initrd, .cmdline = cmdline};
+	struct boot_entry e;
+	char err[256] = "";
+
+	assert_true(linux_load(&m, &img, &e, err, sizeof(err)) < 0);
+	if (!strstr(err, expect))
+		fail_msg("error \"%s\" lacks \"%s\"", err, expect);
+	unlink(kpath);
+	free(kpath);
+	memory_free(&m);
+}
+
+static void test_linux_refusals(void **state)
+{
+	size_t len;
+	uint8_t *k = fake_bzimage(&len, 0x20f, 1);
+	char big[4096];
+
+	expect_linux_error(k, len, NULL, "", 8 * MiB, "needs guest RAM up to");
+	expect_linux_error(k, len, "/nonexistent/initrd", "", 64 * MiB, "No such file");
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	expect_linux_error(k, len, NULL, big, 64 * MiB, "the kernel takes at most 2047");
+	free(k);
+	k = fake_bzimage(&len, 0x20f, 0);
+	expect_linux_error(k, len, NULL, "", 64 * MiB, "64-bit entry point");
+	free(k);
+	k = fake_bzimage(&len, 0x20a, 1);
+	expect_linux_error(k, len, NULL, "", 64 * MiB, "speaks 2.10");
+	memset(k + 0x202, 0, 4);
+	expect_linux_error(k, len, NULL, "", 64 * MiB, "not a Linux kernel");
+	expect_linux_error(k, 600, NULL, "", 64 * MiB, "not a Linux kernel");
+	free(k);
+}
+
+static void test_initrd_too_big(void **state)
+{
+	size_t len;
+	uint8_t *k = fake_bzimage(&len, 0x20f, 1);
+	char *big = calloc(1, 40 * MiB), *rpath = write_tmp(big, 40 * MiB);
+
+	/* 48 MiB of RAM: 16 MiB + 4 MiB for the kernel leaves 28 MiB. */
+	expect_linux_error(k, len, rpath, "", 48 * MiB, "do not fit in guest RAM");
+	unlink(rpath);
+	free(rpath);
+	free(big);
+	free(k);
+}
+
+/* ---- PVH ---- */
+
+struct pvh_info {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+	uint32_t memmap_entries, reserved;
+};
+
+/* A minimal ELF64: one PT_LOAD at 1 MiB and one PT_NOTE with the PVH entry. */
+static uint8_t *fake_pvh(size_t *len, bool with_note, uint64_t paddr)
+{
+	size_t sz = 0x1000 + 0x100;
+	uint8_t *f = calloc(1, sz);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)f;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(f + 64);
+	uint32_t note[] = {4, 4, 18, 0x006e6558 /* "Xen\0" */, 0x100010};
+
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_machine = EM_X86_64;
+	eh->e_phoff = 64;
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = 2;
+	ph[0] = (Elf64_Phdr){.p_type = PT_LOAD,
+			     .p_offset = 0x1000,
+			     .p_paddr = paddr,
+			     .p_filesz = 0x100,
+			     .p_memsz = 0x2000};
+	ph[1] = (Elf64_Phdr){.p_type = with_note ? PT_NOTE : PT_NULL,
+			     .p_offset = 0x200,
+			     .p_filesz = sizeof(note)};
+	memcpy(f + 0x200, note, sizeof(note));
+	memset(f + 0x1000, 0xcd, 0x100);
+	*len = sz;
+	return f;
+}
+
+static void test_pvh_start_info(void **state)
+{
+	struct guest_mem m = mem(64 * MiB);
+	size_t len;
+	uint8_t *f = fake_pvh(&len, true, 0x100000), rd[100] = {1, 2, 3};
+	char *path = write_tmp(f, len), *rpath = write_tmp(rd, sizeof(rd));
+	struct boot_images img = {
+		.kernel = path, .initrd = rpath, .cmdline = "x=1", .rsdp = VIRT_ACPI_BASE};
+	struct boot_entry e;
+	struct pvh_info *si;
+	uint8_t *load;
+	char err[256] = "";
+
+	assert_int_equal(pvh_load(&m, &img, &e, err, sizeof(err)), 0);
+	assert_false(e.long_mode);
+	assert_int_equal(e.rip, 0x100010);
+	assert_int_equal(e.rbx, VIRT_PVH_INFO_ADDR);
+	si = memory_gpa(&m, VIRT_PVH_INFO_ADDR, sizeof(*si));
+	assert_int_equal(si->magic, 0x336ec578);
+	assert_int_equal(si->version, 1);
+	assert_int_equal(si->rsdp_paddr, VIRT_ACPI_BASE);
+	assert_string_equal(memory_gpa(&m, si->cmdline_paddr, 1), "x=1");
+	assert_int_equal(si->nr_modules, 1);
+	assert_true(si->memmap_entries >= 4);
+	load = memory_gpa(&m, 0x100000, 0x2000);
+	assert_int_equal(load[0], 0xcd);
+	assert_int_equal(load[0x100], 0); /* bss zeroed */
+	unlink(path);
+	unlink(rpath);
+	free(path);
+	free(rpath);
+	free(f);
+	memory_free(&m);
+}
+
+static void expect_pvh_error(uint8_t *f, size_t len, const char *expect)
+{
+	struct guest_mem m = mem(64 * MiB);
+	char *path = write_tmp(f, len);
+	struct boot_images img = {.kernel = path, .cmdline = ""};
+	struct boot_entry e;
+	char err[256] = "";
+
+	assert_true(pvh_load(&m, &img, &e, err, sizeof(err)) < 0);
+	if (!strstr(err, expect))
+		fail_msg("error \"%s\" lacks \"%s\"", err, expect);
+	unlink(path);
+	free(path);
+	memory_free(&m);
+}
+
+static void test_pvh_refusals(void **state)
+{
+	size_t len;
+	uint8_t *f = fake_pvh(&len, false, 0x100000);
+	Elf64_Phdr *ph;
+
+	expect_pvh_error(f, len, "without a PVH entry note");
+	free(f);
+	f = fake_pvh(&len, true, 64 * MiB - 0x1000); /* segment runs past RAM */
+	expect_pvh_error(f, len, "outside guest RAM");
+	free(f);
+	f = fake_pvh(&len, true, UINT64_MAX - 0x1000); /* wraps */
+	expect_pvh_error(f, len, "outside guest RAM");
+	free(f);
+	f = fake_pvh(&len, true, 0x100000);
+	ph = (Elf64_Phdr *)(f + 64);
+	ph[0].p_offset = UINT64_MAX - 8; /* file offset past the end */
+	expect_pvh_error(f, len, "outside guest RAM");
+	ph[0].p_offset = 0x1000;
+	ph[1].p_filesz = 1ULL << 40; /* note larger than the file */
+	expect_pvh_error(f, len, "without a PVH entry note");
+	((Elf64_Ehdr *)f)->e_phnum = 60000; /* headers past the end */
+	expect_pvh_error(f, len, "");
+	expect_pvh_error(f, 10, "not a Linux kernel");
+	free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_gpa_accessor),   cmocka_unit_test(test_e820),
+		cmocka_unit_test(test_page_tables),    cmocka_unit_test(test_linux_boot_params),
+		cmocka_unit_test(test_linux_refusals), cmocka_unit_test(test_initrd_too_big),
+		cmocka_unit_test(test_pvh_start_info), cmocka_unit_test(test_pvh_refusals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
