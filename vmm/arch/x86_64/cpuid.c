@@ -2,6 +2,7 @@
  * KVM paravirtual leaves set for this machine. Start-up only. */
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,29 +23,30 @@ static unsigned int order(unsigned int n)
 	return bits;
 }
 
-static void topology(struct kvm_cpuid_entry2 *e, unsigned int id, unsigned int max_cpus)
+/* Leaf 0xB/0x1F subleaf @level: SMT (1 thread per core), then core (all vCPUs in one
+ * socket), then the terminating invalid level. */
+static struct kvm_cpuid_entry2 topology(uint32_t fn, unsigned int level, unsigned int id,
+					unsigned int max_cpus)
 {
-	/* Level 0: SMT (1 thread per core). Level 1: core, all vCPUs in one socket. */
-	switch (e->index) {
-	case 0:
-		e->eax = 0;
-		e->ebx = 1;
-		e->ecx = (1 << 8) | 0;
-		break;
-	case 1:
-		e->eax = order(max_cpus);
-		e->ebx = max_cpus;
-		e->ecx = (2 << 8) | 1;
-		break;
-	default:
-		e->eax = e->ebx = 0;
-		e->ecx = e->index;
-		break;
+	struct kvm_cpuid_entry2 e = {.function = fn,
+				     .index = level,
+				     .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
+				     .edx = id};
+
+	if (level == 0) {
+		e.ebx = 1;
+		e.ecx = 1 << 8;
+	} else if (level == 1) {
+		e.eax = order(max_cpus);
+		e.ebx = max_cpus;
+		e.ecx = (2 << 8) | 1;
+	} else {
+		e.ecx = level;
 	}
-	e->edx = id;
+	return e;
 }
 
-static void patch(struct kvm_cpuid_entry2 *e, unsigned int id, unsigned int max_cpus)
+static void patch(struct kvm_cpuid_entry2 *e, unsigned int id, unsigned int max_cpus, bool amd)
 {
 	switch (e->function) {
 	case 1:
@@ -62,12 +64,9 @@ static void patch(struct kvm_cpuid_entry2 *e, unsigned int id, unsigned int max_
 			e->eax |= ((max_cpus - 1) & 0x3f) << 26 | ((share - 1) & 0xfff) << 14;
 		}
 		break;
-	case 0xb:
-	case 0x1f:
-		topology(e, id, max_cpus);
-		break;
 	case 0x80000008:
-		e->ecx = (order(max_cpus) << 12) | ((max_cpus - 1) & 0xff);
+		if (amd)
+			e->ecx = (order(max_cpus) << 12) | ((max_cpus - 1) & 0xff);
 		break;
 	case 0x8000001e:
 		e->eax = id;
@@ -83,18 +82,40 @@ static void patch(struct kvm_cpuid_entry2 *e, unsigned int id, unsigned int max_
 	}
 }
 
+static bool is_amd(const struct kvm_cpuid2 *c)
+{
+	for (unsigned int i = 0; i < c->nent; i++)
+		if (c->entries[i].function == 0)
+			return c->entries[i].ebx == 0x68747541 /* "Auth"enticAMD */ ||
+			       c->entries[i].ebx == 0x6f677948; /* "Hygo"nGenuine */
+	return false;
+}
+
 int cpuid_setup(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned int id,
 		unsigned int max_cpus)
 {
-	size_t sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
-	struct kvm_cpuid2 *c = malloc(sz);
+	/* Room for the supported list plus rebuilt topology leaves. */
+	struct kvm_cpuid2 *c =
+		calloc(1, sizeof(*c) + (supported->nent + 6) * sizeof(c->entries[0]));
+	bool amd = is_amd(supported), leaf_1f = false;
 	int ret = 0;
 
 	if (!c)
 		return -ENOMEM;
-	memcpy(c, supported, sz);
-	for (unsigned int i = 0; i < c->nent; i++)
-		patch(&c->entries[i], id, max_cpus);
+	for (unsigned int i = 0; i < supported->nent; i++) {
+		const struct kvm_cpuid_entry2 *e = &supported->entries[i];
+
+		leaf_1f |= e->function == 0x1f;
+		if (e->function == 0xb || e->function == 0x1f)
+			continue; /* KVM lists only some levels: rebuilt below */
+		c->entries[c->nent] = *e;
+		patch(&c->entries[c->nent++], id, max_cpus, amd);
+	}
+	for (unsigned int level = 0; level < 3; level++) {
+		c->entries[c->nent++] = topology(0xb, level, id, max_cpus);
+		if (leaf_1f)
+			c->entries[c->nent++] = topology(0x1f, level, id, max_cpus);
+	}
 	if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0)
 		ret = -errno;
 	free(c);
