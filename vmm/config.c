@@ -14,7 +14,7 @@
 #define DEFAULT_RAM (512 * MiB)
 #define MIN_RAM (32 * MiB)
 #define RAM_ALIGN 4096ULL /* -m rounds up to whole pages, as QEMU does */
-#define MAX_CPUS 1024	  /* the VMM checks KVM's own limit later */
+#define MAX_CPUS 4096	  /* the VMM checks KVM's own limit later */
 #define SUBOPTS_MAX 1024  /* longest argument that has key=value sub-options */
 #define STOP 1		  /* parse_one(): stop parsing, all is well */
 
@@ -637,7 +637,7 @@ const char *config_usage(void)
 	       "-cpu host        pass the host CPU through (the only model)\n"
 	       "-accel kvm       KVM, the only accelerator (-enable-kvm is the same)\n"
 	       "-smp [cpus=]n[,maxcpus=m][,sockets=s][,cores=c][,threads=t]\n"
-	       "                 n CPUs present of m (default 1, at most 1024);\n"
+	       "                 n CPUs present of m (default 1, at most 4096);\n"
 	       "                 sockets * cores * threads must equal m\n"
 	       "-m [size=]size   guest RAM: a number with a B, K, M, G or T suffix,\n"
 	       "                 MiB without one (default 512M, minimum 32M)\n"
