@@ -90,7 +90,10 @@ int vcpu_create(struct vcpu *v, struct vm *vm, unsigned int id)
 
 	v->vm = vm;
 	v->id = id;
-	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, id);
+	struct x86_topology t = {vm->cfg->sockets, vm->cfg->cores, vm->cfg->threads};
+
+	v->apic_id = x86_apic_id(&t, id);
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, v->apic_id);
 	if (v->fd < 0) {
 		fprintf(stderr, "wisp: vCPU %u: KVM_CREATE_VCPU: %s\n", id, strerror(errno));
 		return -errno;
@@ -100,7 +103,7 @@ int vcpu_create(struct vcpu *v, struct vm *vm, unsigned int id)
 		v->run = NULL;
 		return -errno;
 	}
-	ret = cpuid_setup(v->fd, vm->cpuid, id, vm->cfg->max_cpus);
+	ret = cpuid_setup(v->fd, vm->cpuid, v->apic_id, &t);
 	if (!ret)
 		ret = save_state(v);
 	if (ret)

@@ -14,7 +14,8 @@ struct vcpu_state; /* registers, LAPIC and MSRs as KVM created them */
 
 struct vcpu {
 	struct vm *vm;
-	unsigned int id; /* also its APIC ID */
+	unsigned int id;      /* index, 0 is the boot vCPU */
+	unsigned int apic_id; /* also its KVM vCPU id */
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;

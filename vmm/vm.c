@@ -51,7 +51,11 @@ static int open_kvm(struct vm *vm)
 
 static int check_cpus(struct vm *vm)
 {
+	const struct config *c = vm->cfg;
+	struct x86_topology t = {c->sockets, c->cores, c->threads};
 	int max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	int max_id = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID);
+	uint32_t top = x86_apic_id(&t, c->max_cpus - 1);
 
 	if (max <= 0)
 		max = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
@@ -60,6 +64,13 @@ static int check_cpus(struct vm *vm)
 	if (vm->cfg->max_cpus > (unsigned int)max) {
 		fprintf(stderr, "wisp: -smp: %u vCPUs asked, this KVM allows at most %d\n",
 			vm->cfg->max_cpus, max);
+		return -EINVAL;
+	}
+	if (max_id > 0 && top >= (uint32_t)max_id) {
+		fprintf(stderr,
+			"wisp: -smp: this topology needs APIC IDs up to %u, this KVM allows "
+			"%d; use power-of-two cores and threads\n",
+			top, max_id - 1);
 		return -EINVAL;
 	}
 	return 0;

@@ -1,5 +1,5 @@
-/* CPUID for each vCPU: KVM's supported list with topology, APIC IDs and the
- * KVM paravirtual leaves set for this machine. Start-up only. */
+/* CPUID for each vCPU: KVM's supported list with the -smp topology, APIC IDs
+ * and the KVM paravirtual leaves set for this machine. Start-up only. */
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdbool.h>
@@ -23,22 +23,31 @@ static unsigned int order(unsigned int n)
 	return bits;
 }
 
-/* Leaf 0xB/0x1F subleaf @level: SMT (1 thread per core), then core (all vCPUs in one
- * socket), then the terminating invalid level. */
-static struct kvm_cpuid_entry2 topology(uint32_t fn, unsigned int level, unsigned int id,
-					unsigned int max_cpus)
+uint32_t x86_apic_id(const struct x86_topology *t, unsigned int index)
+{
+	unsigned int smt = order(t->threads), core = order(t->cores);
+	unsigned int thread = index % t->threads, c = (index / t->threads) % t->cores;
+	unsigned int socket = index / (t->threads * t->cores);
+
+	return (socket << (smt + core)) | (c << smt) | thread;
+}
+
+/* Leaf 0xB/0x1F subleaf @level: SMT, core, then the terminating invalid level. */
+static struct kvm_cpuid_entry2 level_leaf(uint32_t fn, unsigned int level, uint32_t apic,
+					  const struct x86_topology *t)
 {
 	struct kvm_cpuid_entry2 e = {.function = fn,
 				     .index = level,
 				     .flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX,
-				     .edx = id};
+				     .edx = apic};
 
 	if (level == 0) {
-		e.ebx = 1;
+		e.eax = order(t->threads);
+		e.ebx = t->threads;
 		e.ecx = 1 << 8;
 	} else if (level == 1) {
-		e.eax = order(max_cpus);
-		e.ebx = max_cpus;
+		e.eax = order(t->threads) + order(t->cores);
+		e.ebx = t->threads * t->cores;
 		e.ecx = (2 << 8) | 1;
 	} else {
 		e.ecx = level;
@@ -46,32 +55,44 @@ static struct kvm_cpuid_entry2 topology(uint32_t fn, unsigned int level, unsigne
 	return e;
 }
 
-static void patch(struct kvm_cpuid_entry2 *e, unsigned int id, unsigned int max_cpus, bool amd)
+/* Leaf 4 (Intel caches): cores per package, and who shares each cache level. */
+static void cache_leaf(struct kvm_cpuid_entry2 *e, const struct x86_topology *t)
 {
+	unsigned int smt = order(t->threads), pkg = smt + order(t->cores);
+	unsigned int share = ((e->eax >> 5) & 7) >= 3 ? pkg : smt;
+
+	e->eax &= 0x3ff;
+	if (e->eax & 0x1f) /* a cache is described at this index */
+		e->eax |= (((1U << order(t->cores)) - 1) & 0x3f) << 26 |
+			  (((1U << share) - 1) & 0xfff) << 14;
+}
+
+static void patch(struct kvm_cpuid_entry2 *e, uint32_t apic, const struct x86_topology *t, bool amd)
+{
+	unsigned int per_pkg = t->threads * t->cores;
+	unsigned int pkg_bits = order(t->threads) + order(t->cores);
+
 	switch (e->function) {
 	case 1:
-		e->ebx = (e->ebx & 0xffff) | (id << 24) | ((max_cpus > 255 ? 255 : max_cpus) << 16);
+		e->ebx = (e->ebx & 0xffff) | (apic << 24) |
+			 ((per_pkg > 255 ? 255 : (1U << pkg_bits)) << 16);
 		e->ecx |= CPUID_1_ECX_HYPERVISOR;
-		if (max_cpus > 1)
+		if (per_pkg > 1)
 			e->edx |= CPUID_1_EDX_HTT;
 		break;
 	case 4:
-		/* Cores per package - 1 in EAX[31:26]; threads sharing a cache. */
-		e->eax &= 0x3ff;
-		if (e->eax & 0x1f) {
-			unsigned int share = ((e->eax >> 5) & 7) >= 3 ? max_cpus : 1;
-
-			e->eax |= ((max_cpus - 1) & 0x3f) << 26 | ((share - 1) & 0xfff) << 14;
-		}
+		cache_leaf(e, t);
 		break;
 	case 0x80000008:
 		if (amd)
-			e->ecx = (order(max_cpus) << 12) | ((max_cpus - 1) & 0xff);
+			e->ecx = (pkg_bits << 12) | ((per_pkg - 1) & 0xff);
 		break;
 	case 0x8000001e:
-		e->eax = id;
-		e->ebx = id & 0xff; /* core id, one thread per core */
-		e->ecx = 0;
+		if (amd) {
+			e->eax = apic;
+			e->ebx = ((t->threads - 1) << 8) | ((apic >> order(t->threads)) & 0xff);
+			e->ecx = apic >> pkg_bits; /* node = socket */
+		}
 		break;
 	case KVM_CPUID_SIGNATURE:
 		e->eax = KVM_CPUID_FEATURES;
@@ -91,8 +112,8 @@ static bool is_amd(const struct kvm_cpuid2 *c)
 	return false;
 }
 
-int cpuid_setup(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned int id,
-		unsigned int max_cpus)
+int cpuid_setup(int vcpu_fd, const struct kvm_cpuid2 *supported, uint32_t apic_id,
+		const struct x86_topology *t)
 {
 	/* Room for the supported list plus rebuilt topology leaves. */
 	struct kvm_cpuid2 *c =
@@ -109,12 +130,12 @@ int cpuid_setup(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned int id
 		if (e->function == 0xb || e->function == 0x1f)
 			continue; /* KVM lists only some levels: rebuilt below */
 		c->entries[c->nent] = *e;
-		patch(&c->entries[c->nent++], id, max_cpus, amd);
+		patch(&c->entries[c->nent++], apic_id, t, amd);
 	}
 	for (unsigned int level = 0; level < 3; level++) {
-		c->entries[c->nent++] = topology(0xb, level, id, max_cpus);
+		c->entries[c->nent++] = level_leaf(0xb, level, apic_id, t);
 		if (leaf_1f)
-			c->entries[c->nent++] = topology(0x1f, level, id, max_cpus);
+			c->entries[c->nent++] = level_leaf(0x1f, level, apic_id, t);
 	}
 	if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0)
 		ret = -errno;

@@ -79,13 +79,24 @@ int load_initrd(const struct guest_mem *m, const char *path, uint64_t floor, uin
  */
 ssize_t read_full(int fd, void *buf, size_t len);
 
+/* -smp topology: sockets of cores of threads. */
+struct x86_topology {
+	unsigned int sockets, cores, threads;
+};
+
 /**
- * cpuid_setup() - give vCPU @id the CPUID table KVM supports, with topology
- * (one socket, @max_cpus cores, one thread each), APIC IDs and KVM leaves fixed.
- * Return: 0 or -errno.
+ * x86_apic_id() - APIC ID of vCPU @index: thread, core and socket numbers packed
+ * into power-of-two fields, as CPUID leaf 0xB describes them.
  */
-int cpuid_setup(int vcpu_fd, const struct kvm_cpuid2 *supported, unsigned int id,
-		unsigned int max_cpus);
+uint32_t x86_apic_id(const struct x86_topology *t, unsigned int index);
+
+/**
+ * cpuid_setup() - give a vCPU the CPUID table KVM supports, with its APIC ID
+ * @apic_id and topology @t in leaves 1, 4, 0xB, 0x1F (and AMD's 0x8000001E),
+ * the hypervisor bit and KVM's signature leaves. Return: 0 or -errno.
+ */
+int cpuid_setup(int vcpu_fd, const struct kvm_cpuid2 *supported, uint32_t apic_id,
+		const struct x86_topology *t);
 
 /**
  * regs_setup_boot() - registers and segments for @e on the boot vCPU.
