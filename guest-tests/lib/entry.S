@@ -104,9 +104,9 @@ enter_user:
 	xorl %ebp, %ebp
 	iretq
 
-/* 256 interrupt stubs, 16 bytes apart: push a zero error code where the CPU does not,
- * push the vector, join isr_common. */
-	.p2align 4
+/* 256 interrupt stubs at ISR_STUBS_ADDR, 16 bytes apart: push a zero error code where the
+ * CPU does not, push the vector, join isr_common. */
+	.section .text.isr, "ax"
 	.globl isr_stubs
 isr_stubs:
 	.set vec, 0
@@ -120,7 +120,9 @@ isr_stubs:
 	jmp isr_common
 	.set vec, vec + 1
 	.endr
+	.p2align 4
 
+	.text
 /* Saves the general registers as struct regs and calls interrupt_dispatch(regs). */
 isr_common:
 	cld
@@ -188,9 +190,8 @@ gdt:
 	.quad 0x00cf92000000ffff /* 0x10 kernel data, flat */
 	.quad 0x00cff2000000ffff /* 0x18 user data, DPL3 */
 	.quad 0x00affa000000ffff /* 0x20 user code, 64-bit, DPL3 */
-	.globl gdt_tss
-gdt_tss:
-	.quad 0                  /* 0x28 TSS, filled by tss_init() */
+	/* 0x28 TSS, 64-bit available, at TSS_ADDR */
+	.quad (TSS_SIZE - 1) | ((TSS_ADDR & 0xffffff) << 16) | (0x89 << 40) | (((TSS_ADDR >> 24) & 0xff) << 56)
 	.quad 0
 	.quad 0x00cf9a000000ffff /* 0x38 code, 32-bit flat (AP trampoline) */
 gdt_end:
@@ -207,6 +208,36 @@ idt_ptr:
 	.word 256 * 16 - 1
 	.quad idt
 
+/* Interrupt gates for every vector, kernel code, DPL0 but DPL3 for the system-call vector. */
+	.p2align 4
+	.globl idt
+idt:
+	.set vec, 0
+	.rept 256
+	.set addr, ISR_STUBS_ADDR + vec * 16
+	.word addr & 0xffff, KERNEL_CS
+	.if vec == VEC_SYSCALL
+	.word 0xee00
+	.else
+	.word 0x8e00
+	.endif
+	.word (addr >> 16) & 0xffff
+	.long 0, 0
+	.set vec, vec + 1
+	.endr
+
+/* The TSS: only rsp0 matters, the stack CPL3 -> CPL0 transitions use. */
+	.section .data.tss, "aw"
+	.globl tss
+tss:
+	.long 0
+	.quad boot_stack_top, 0, 0
+	.fill 9, 8, 0 /* reserved, ist1-7, reserved */
+	.word 0, TSS_SIZE
+	.globl tss_end
+tss_end:
+
+	.data
 	.globl pvh_start_info
 	.p2align 3
 pvh_start_info:
@@ -240,10 +271,6 @@ pd:
 	.endr
 
 	.bss
-	.p2align 12
-	.globl idt
-idt:
-	.skip 256 * 16
 	.p2align 4
 	.globl boot_stack_top
 boot_stack:

@@ -24,15 +24,6 @@ volatile uint64_t irq_counts[256];
 volatile uint32_t ap_checked_in;
 volatile uint32_t ap_apic_ids[MAX_CPUS];
 
-static struct {
-	uint32_t reserved0;
-	uint64_t rsp0, rsp1, rsp2;
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3, iomap_base;
-} __attribute__((packed)) tss;
-
 static volatile int console_lock;
 
 static void lock(volatile int *l)
@@ -85,29 +76,6 @@ static __attribute__((noreturn)) void debug_exit(uint32_t code)
 		__asm__ volatile("cli; hlt");
 }
 
-static void idt_set(unsigned vec, unsigned dpl)
-{
-	uint64_t addr = (uint64_t)isr_stubs + vec * 16;
-	uint64_t *e = (uint64_t *)(idt + vec * 16);
-
-	e[0] = (addr & 0xffff) | ((uint64_t)KERNEL_CS << 16) | ((uint64_t)(0x8e | dpl << 5) << 40) |
-	       ((addr >> 16 & 0xffff) << 48);
-	e[1] = addr >> 32;
-}
-
-static void tss_init(void)
-{
-	uint64_t base = (uint64_t)&tss;
-	uint64_t limit = sizeof(tss) - 1;
-
-	tss.rsp0 = (uint64_t)boot_stack_top;
-	tss.iomap_base = sizeof(tss);
-	gdt_tss[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
-		     ((base >> 24 & 0xff) << 56);
-	gdt_tss[1] = base >> 32;
-	__asm__ volatile("ltr %w0" : : "r"(TSS_SEL));
-}
-
 static char user_stack[USER_STACK_SIZE] __attribute__((aligned(16)));
 
 void kernel_main(void)
@@ -117,10 +85,8 @@ void kernel_main(void)
 	outb(COM1 + UART_LCR, 0x03);
 	outb(COM1 + UART_FCR, 0x07);
 
-	for (unsigned v = 0; v < 256; v++)
-		idt_set(v, v == VEC_SYSCALL ? 3 : 0);
-	__asm__ volatile("lidt idt_ptr");
-	tss_init();
+	/* IDT, GDT and TSS are link-time data (entry.S): just load them. */
+	__asm__ volatile("lidt idt_ptr; ltr %w0" : : "r"(TSS_SEL));
 
 	/* Mask both 8259s where they exist (QEMU's pc machines); nothing answers on wisp. */
 	outb(0x21, 0xff);

@@ -15,10 +15,7 @@ struct regs {
 /* entry.S */
 extern uint64_t pvh_start_info;
 extern char ap_trampoline_start[], ap_trampoline_end[];
-extern char isr_stubs[];
 extern char boot_stack_top[];
-extern uint64_t gdt_tss[2];
-extern uint8_t idt[];
 void enter_user(void (*entry)(void), void *stack) __attribute__((noreturn));
 
 /* kernel.c, called from entry.S */

@@ -10,6 +10,12 @@
 #define TSS_SEL 0x28
 #define BOOT_CS32 0x38
 
+/* Fixed addresses (guest.ld asserts them) so the IDT and the TSS descriptor are link-time
+ * constants: no CPL0 cycles are spent building them. */
+#define ISR_STUBS_ADDR 0x100000 /* 256 stubs, 16 bytes apart */
+#define TSS_ADDR 0x101000
+#define TSS_SIZE 104
+
 /* Where smp_boot() copies the AP real-mode trampoline (SIPI vector 0x08). */
 #define TRAMPOLINE_ADDR 0x8000
 
