@@ -70,7 +70,9 @@ static void kprintf(const char *fmt, ...)
 static __attribute__((noreturn)) void debug_exit(uint32_t code)
 {
 	outl(VIRT_PORT_DEBUG_EXIT, code);
-	/* No debug-exit device: say so and stop this vCPU. */
+	/* A VMM may let the vCPU run on briefly while it exits: wait before complaining. */
+	for (int i = 0; i < 10000; i++)
+		__asm__ volatile("pause");
 	kputs("wisp-test: isa-debug-exit did not stop the VM\n");
 	for (;;)
 		__asm__ volatile("cli; hlt");
