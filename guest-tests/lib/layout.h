@@ -26,9 +26,9 @@
 
 /* Interrupt vectors. */
 #define VEC_LAPIC_TIMER 0x40
-/* System calls enter through int3 (#BP, gate DPL3): on this host's software KVM, "int $n" for
- * any other n raises #UD at CPL3 and the syscall instruction hangs the vCPU; int3 works there,
- * under QEMU TCG and on hardware. */
+/* System calls enter through int3 (#BP, gate DPL3). On this host's software KVM "int $n"
+ * raises #UD at CPL3 (seen for n = 0x30, 0x80, 0x81) and the syscall instruction hangs the
+ * vCPU; int3 works there, under QEMU TCG and on hardware. */
 #define VEC_SYSCALL 3
 #define VEC_SPURIOUS 0xff
 
