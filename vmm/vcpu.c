@@ -244,6 +244,9 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		handle_exit(v);
+		/* After power-off or exit, no vCPU runs another guest instruction. */
+		if (__atomic_load_n(&v->vm->action, __ATOMIC_ACQUIRE) >= VM_ACT_POWEROFF)
+			stop(v, VM_ACT_NONE, 0);
 	}
 	return NULL;
 }

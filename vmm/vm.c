@@ -279,10 +279,12 @@ void vm_request(struct vm *vm, enum vm_action act, int status)
 
 	pthread_mutex_lock(&vm->lock);
 	if (act > vm->action) {
-		vm->action = act;
 		vm->exit_status = status;
+		__atomic_store_n(&vm->action, act, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&vm->lock);
+	if (act == VM_ACT_NONE)
+		return;
 	if (write(vm->action_fd, &one, sizeof(one)) < 0)
 		perror("wisp: eventfd");
 }
