@@ -33,14 +33,15 @@
 #define VEC_SPURIOUS 0xff
 
 /* System calls: int3, number in rax, arguments in rdi, rsi, rdx, result in rax. */
-#define SYS_WRITE 0    /* (buf, len): write bytes to the console */
-#define SYS_EXIT 1     /* (code): write code to isa-debug-exit; never returns */
-#define SYS_OUT 2      /* (port, value, size 1/2/4) */
-#define SYS_IN 3       /* (port, size 1/2/4) -> value */
-#define SYS_WAIT_IRQ 4 /* (): sti; hlt; cli, returns after one interrupt */
-#define SYS_RDMSR 5    /* (msr) -> value */
-#define SYS_WRMSR 6    /* (msr, value) */
-#define SYS_POST 7     /* (code): progress code to port 0x80 */
+#define SYS_WRITE 0	   /* (buf, len): write bytes to the console */
+#define SYS_EXIT 1	   /* (code): write code to isa-debug-exit; never returns */
+#define SYS_OUT 2	   /* (port, value, size 1/2/4) */
+#define SYS_IN 3	   /* (port, size 1/2/4) -> value */
+#define SYS_WAIT_IRQ 4	   /* (): sti; hlt; cli, returns after one interrupt */
+#define SYS_RDMSR 5	   /* (msr) -> value */
+#define SYS_WRMSR 6	   /* (msr, value) */
+#define SYS_POST 7	   /* (code): progress code to port 0x80 */
+#define SYS_TRIPLE_FAULT 8 /* (): empty IDT, then an exception: the CPU shuts down */
 
 /* Values written to isa-debug-exit; the VMM exits with (v << 1) | 1. */
 #define EXIT_PASS 0x10	    /* process status 33 */

@@ -44,6 +44,13 @@ void sys_post(uint8_t code)
 	syscall3(SYS_POST, code, 0, 0);
 }
 
+void sys_triple_fault(void)
+{
+	syscall3(SYS_TRIPLE_FAULT, 0, 0, 0);
+	for (;;)
+		; /* not reached: the CPU has shut down */
+}
+
 void console_write(const char *s, size_t len)
 {
 	syscall3(SYS_WRITE, (long)s, (long)len, 0);

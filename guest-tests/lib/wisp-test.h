@@ -91,6 +91,8 @@ uint64_t sys_rdmsr(uint32_t msr);
 void sys_wrmsr(uint32_t msr, uint64_t value);
 /* Progress code on port 0x80 (wisp -boot-timeline shows it with a timestamp). */
 void sys_post(uint8_t code);
+/* Triple-faults the CPU (the VMM resets the machine, or exits with -no-reboot). */
+void sys_triple_fault(void) __attribute__((noreturn));
 
 /* ---- Interrupts ---- */
 /* How many interrupts the CPL0 part has taken on vector vec (it sends the LAPIC EOI). */
