@@ -318,6 +318,7 @@ struct tmpdir {
 	char path[PATH_MAX];
 };
 
+/* A fresh directory per test; a failing test leaves it behind for a look. */
 static void tmpdir_make(struct tmpdir *d)
 {
 	const char *base = getenv("TMPDIR");
