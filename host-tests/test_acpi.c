@@ -257,6 +257,44 @@ static void test_layout(void **state)
 	check_dsdt(t.dsdt);
 }
 
+/* With a topology, APIC IDs are sparse: the MADT lists UID i with apic_ids[i]. */
+static void test_madt_sparse_apic_ids(void **state)
+{
+	static const uint32_t ids[] = {0, 1, 2, 4, 5, 6, 300, 301};
+	struct acpi_machine m = {.cpus = 5, .max_cpus = 8, .apic_ids = ids};
+	uint64_t rsdp;
+	long n = acpi_build(buf, VIRT_ACPI_BASE, sizeof(buf), &m, &rsdp);
+	const uint8_t *x, *t = NULL;
+	unsigned int i = 0;
+
+	assert_true(n > 0);
+	x = buf + (rd64(buf, 24) - VIRT_ACPI_BASE);
+	for (uint32_t off = 36; off < rd32(x, 4); off += 8)
+		if (!memcmp(buf + (rd64(x, off) - VIRT_ACPI_BASE), "APIC", 4))
+			t = buf + (rd64(x, off) - VIRT_ACPI_BASE);
+	assert_non_null(t);
+	assert_int_equal(sum(t, rd32(t, 4)), 0);
+	for (uint32_t off = 44; off < rd32(t, 4); off += t[off + 1]) {
+		const uint8_t *e = t + off;
+		uint32_t uid, id, flags;
+
+		if (e[0] == 1)
+			continue;
+		if (e[0] == 0) {
+			uid = e[2], id = e[3], flags = rd32(e, 4);
+		} else {
+			assert_int_equal(e[0], 9);
+			id = rd32(e, 4), flags = rd32(e, 8), uid = rd32(e, 12);
+		}
+		assert_int_equal(uid, i);
+		assert_int_equal(id, ids[i]);
+		assert_int_equal(flags, i < 5 ? MADT_ENABLED : MADT_ONLINE_CAPABLE);
+		assert_int_equal(e[0], ids[i] < 0xff ? 0 : 9);
+		i++;
+	}
+	assert_int_equal(i, 8);
+}
+
 static void test_gpa_is_honoured(void **state)
 {
 	struct combo c = {2, 3};
@@ -631,6 +669,7 @@ int main(void)
 		COMBO_TEST(test_layout, 8, "288/4096"),
 		cmocka_unit_test(test_gpa_is_honoured),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_madt_sparse_apic_ids),
 		cmocka_unit_test(test_exact_size),
 		COMBO_TEST(test_iasl_disassembles, 0, "1/1"),
 		COMBO_TEST(test_iasl_disassembles, 2, "1/4"),

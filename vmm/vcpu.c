@@ -92,7 +92,7 @@ int vcpu_create(struct vcpu *v, struct vm *vm, unsigned int id)
 	v->id = id;
 	struct x86_topology t = {vm->cfg->sockets, vm->cfg->cores, vm->cfg->threads};
 
-	v->apic_id = x86_apic_id(&t, id);
+	v->apic_id = vm->apic_ids[id];
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, v->apic_id);
 	if (v->fd < 0) {
 		fprintf(stderr, "wisp: vCPU %u: KVM_CREATE_VCPU: %s\n", id, strerror(errno));

@@ -184,6 +184,7 @@ static void noop_signal(int sig)
 
 int vm_create(struct vm *vm, const struct config *cfg)
 {
+	struct x86_topology topo = {cfg->sockets, cfg->cores, cfg->threads};
 	struct sigaction sa = {.sa_handler = noop_signal};
 	sigset_t set;
 	int ret;
@@ -209,8 +210,11 @@ int vm_create(struct vm *vm, const struct config *cfg)
 	if (vm->action_fd < 0)
 		return die("eventfd", errno);
 	vm->vcpus = calloc(cfg->cpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus)
+	vm->apic_ids = calloc(cfg->max_cpus, sizeof(*vm->apic_ids));
+	if (!vm->vcpus || !vm->apic_ids)
 		return -ENOMEM;
+	for (unsigned int i = 0; i < cfg->max_cpus; i++)
+		vm->apic_ids[i] = x86_apic_id(&topo, i);
 	for (unsigned int i = 0; i < cfg->cpus; i++) {
 		vm->nr_vcpus = i + 1; /* so that vm_destroy() frees a half-made one */
 		vm->vcpus[i] = (struct vcpu){.vm = vm, .fd = -1};
@@ -222,7 +226,8 @@ int vm_create(struct vm *vm, const struct config *cfg)
 
 static int load_tables(struct vm *vm, uint64_t *rsdp)
 {
-	struct acpi_machine am = {.cpus = vm->cfg->cpus, .max_cpus = vm->cfg->max_cpus};
+	struct acpi_machine am = {
+		.cpus = vm->cfg->cpus, .max_cpus = vm->cfg->max_cpus, .apic_ids = vm->apic_ids};
 	void *buf = memory_gpa(&vm->mem, VIRT_ACPI_BASE, VIRT_ACPI_SIZE);
 	long n;
 
@@ -398,6 +403,7 @@ void vm_destroy(struct vm *vm)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_free(&vm->vcpus[i]);
 	free(vm->vcpus);
+	free(vm->apic_ids);
 	serial_free(vm->serial);
 	ged_free(vm->ged);
 	evloop_free(&vm->loop);

@@ -43,6 +43,7 @@ struct vm {
 	struct kvm_cpuid2 *cpuid; /* what KVM supports; vCPUs patch a copy */
 	unsigned int nr_vcpus;
 	struct vcpu *vcpus;
+	uint32_t *apic_ids; /* of every possible vCPU (-smp maxcpus), by index */
 	struct serial *serial;
 	struct ged *ged;
 	struct boot_entry entry;

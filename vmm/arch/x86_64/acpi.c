@@ -4,6 +4,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "platform/virt.h"
@@ -164,24 +165,37 @@ static uint64_t align_up(uint64_t v)
 	return (v + ACPI_TABLE_ALIGN - 1) & ~(uint64_t)(ACPI_TABLE_ALIGN - 1);
 }
 
-/* APIC IDs 0..0xFE get Local APIC entries, the rest Local x2APIC entries. */
-static uint64_t madt_size(unsigned int max_cpus)
+static uint32_t apic_of(const struct acpi_machine *m, unsigned int i)
 {
-	uint64_t nlapic = max_cpus <= MADT_XAPIC_MAX_ID ? max_cpus : MADT_XAPIC_MAX_ID + 1;
-	uint64_t nx2apic = max_cpus - nlapic;
-
-	return sizeof(struct acpi_madt) + sizeof(struct madt_ioapic) +
-	       nlapic * sizeof(struct madt_lapic) + nx2apic * sizeof(struct madt_x2apic);
+	return m->apic_ids ? m->apic_ids[i] : i;
 }
 
-static void plan(struct layout *l, unsigned int max_cpus)
+/* APIC IDs 0..0xFE (with UIDs that fit a byte) get Local APIC entries, the rest
+ * Local x2APIC entries. */
+static bool xapic_entry(uint32_t uid, uint32_t id)
+{
+	return id <= MADT_XAPIC_MAX_ID && uid <= 0xff;
+}
+
+/* Stops counting past 4 GiB: such a MADT is refused anyway (32-bit length). */
+static uint64_t madt_size(const struct acpi_machine *m)
+{
+	uint64_t size = sizeof(struct acpi_madt) + sizeof(struct madt_ioapic);
+
+	for (unsigned int i = 0; i < m->max_cpus && size <= UINT32_MAX; i++)
+		size += xapic_entry(i, apic_of(m, i)) ? sizeof(struct madt_lapic)
+						      : sizeof(struct madt_x2apic);
+	return size;
+}
+
+static void plan(struct layout *l, const struct acpi_machine *m)
 {
 	l->rsdp = 0;
 	l->xsdt = align_up(l->rsdp + sizeof(struct acpi_rsdp));
 	l->fadt = align_up(l->xsdt + sizeof(struct acpi_header) + XSDT_ENTRIES * sizeof(uint64_t));
 	l->dsdt = align_up(l->fadt + sizeof(struct acpi_fadt));
 	l->madt = align_up(l->dsdt + acpi_dsdt_aml_len);
-	l->end = l->madt + madt_size(max_cpus);
+	l->end = l->madt + madt_size(m);
 }
 
 static void header_init(struct acpi_header *h, const char *sig, uint32_t len, uint8_t rev)
@@ -257,32 +271,32 @@ static void build_fadt(struct acpi_fadt *f, uint64_t dsdt_gpa)
 	table_seal(&f->h);
 }
 
-static void *madt_add_lapic(struct madt_lapic *e, uint8_t id, uint32_t flags)
+static void *madt_add_lapic(struct madt_lapic *e, uint8_t uid, uint8_t id, uint32_t flags)
 {
 	e->type = MADT_TYPE_LAPIC;
 	e->length = sizeof(*e);
-	e->processor_uid = id;
+	e->processor_uid = uid;
 	e->apic_id = id;
 	e->flags = htole32(flags);
 	return e + 1;
 }
 
-static void *madt_add_x2apic(struct madt_x2apic *e, uint32_t id, uint32_t flags)
+static void *madt_add_x2apic(struct madt_x2apic *e, uint32_t uid, uint32_t id, uint32_t flags)
 {
 	e->type = MADT_TYPE_X2APIC;
 	e->length = sizeof(*e);
 	e->x2apic_id = htole32(id);
 	e->flags = htole32(flags);
-	e->processor_uid = htole32(id);
+	e->processor_uid = htole32(uid);
 	return e + 1;
 }
 
-/* CPU i has APIC ID i and ACPI processor UID i. */
-static void *madt_add_cpu(void *p, uint32_t id, uint32_t flags)
+/* CPU i has ACPI processor UID i and the APIC ID its topology gives it. */
+static void *madt_add_cpu(void *p, uint32_t uid, uint32_t id, uint32_t flags)
 {
-	if (id <= MADT_XAPIC_MAX_ID)
-		return madt_add_lapic(p, (uint8_t)id, flags);
-	return madt_add_x2apic(p, id, flags);
+	if (xapic_entry(uid, id))
+		return madt_add_lapic(p, (uint8_t)uid, (uint8_t)id, flags);
+	return madt_add_x2apic(p, uid, id, flags);
 }
 
 static void build_madt(struct acpi_madt *t, const struct acpi_machine *m)
@@ -290,11 +304,12 @@ static void build_madt(struct acpi_madt *t, const struct acpi_machine *m)
 	void *p = t + 1;
 	struct madt_ioapic *io;
 
-	header_init(&t->h, "APIC", (uint32_t)madt_size(m->max_cpus), MADT_REVISION);
+	header_init(&t->h, "APIC", (uint32_t)madt_size(m), MADT_REVISION);
 	t->lapic_address = htole32(VIRT_LAPIC_BASE);
 	t->flags = 0; /* no PCAT_COMPAT: there is no 8259 PIC */
 	for (unsigned int i = 0; i < m->max_cpus; i++)
-		p = madt_add_cpu(p, i, i < m->cpus ? MADT_CPU_ENABLED : MADT_CPU_ONLINE_CAPABLE);
+		p = madt_add_cpu(p, i, apic_of(m, i),
+				 i < m->cpus ? MADT_CPU_ENABLED : MADT_CPU_ONLINE_CAPABLE);
 	io = p;
 	io->type = MADT_TYPE_IOAPIC;
 	io->length = sizeof(*io);
@@ -323,7 +338,7 @@ long acpi_build(void *buf, uint64_t gpa, size_t size, const struct acpi_machine 
 
 	if (err)
 		return err;
-	plan(&l, m->max_cpus);
+	plan(&l, m);
 	if (l.end > size || l.end - l.madt > UINT32_MAX)
 		return -ENOSPC; /* the buffer, or the MADT's 32-bit length */
 	xsdt_entries[0] = gpa + l.fadt;

@@ -7,8 +7,9 @@
 #include <stdint.h>
 
 struct acpi_machine {
-	unsigned int cpus;     /* vCPUs present at boot, APIC IDs 0..cpus-1 */
-	unsigned int max_cpus; /* possible vCPUs (>= cpus), listed in the MADT */
+	unsigned int cpus;	  /* vCPUs present at boot: the first @cpus of the MADT */
+	unsigned int max_cpus;	  /* possible vCPUs (>= cpus), listed in the MADT */
+	const uint32_t *apic_ids; /* APIC ID of each possible vCPU; NULL: ID = index */
 };
 
 /**
