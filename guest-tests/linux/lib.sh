@@ -6,11 +6,14 @@
 
 lx_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 lx_repo=$(cd "$lx_here/../.." && pwd)
-lx_out=${WISP_LINUX_OUT:-$lx_repo/build/linux}
+# Outputs go to the meson build directory (scripts/check's BUILD), under linux/.
+lx_build=${BUILD:-build}
+[ "${lx_build#/}" != "$lx_build" ] || lx_build=$lx_repo/$lx_build
+lx_out=${WISP_LINUX_OUT:-$lx_build/linux}
 lx_kver=${WISP_KVER:-$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|.*/vmlinuz-||' | sort -V | tail -n1)}
 lx_kernel=/boot/vmlinuz-$lx_kver
 lx_initrd=$lx_out/l2.cpio.gz
-lx_wisp=${WISP:-$lx_repo/build/vmm/wisp}
+lx_wisp=${WISP:-$lx_build/vmm/wisp}
 lx_qemu=${QEMU:-qemu-system-x86_64}
 # Extra words for the L2 kernel command line, e.g. WISP_L2_APPEND_EXTRA="loglevel=8".
 lx_append_extra=${WISP_L2_APPEND_EXTRA:-}
