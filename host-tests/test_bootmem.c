@@ -11,6 +11,9 @@
 
 #include <cmocka.h>
 #include <elf.h>
+#include <lzma.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "platform/virt.h"
 #include "vm.h"
@@ -241,6 +244,170 @@ static void test_initrd_too_big(void **state)
 	free(k);
 }
 
+/* ---- bzImage unpacked on the host ---- */
+
+/* A minimal vmlinux: one PT_LOAD of 0x3000 bytes at 16 MiB, entered at its start. */
+static uint8_t *fake_vmlinux(size_t *len)
+{
+	uint8_t *f = calloc(1, 0x2000);
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)f;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(f + 64);
+
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_machine = EM_X86_64;
+	eh->e_entry = VIRT_KERNEL_ADDR;
+	eh->e_phoff = 64;
+	eh->e_phentsize = sizeof(*ph);
+	eh->e_phnum = 1;
+	*ph = (Elf64_Phdr){.p_type = PT_LOAD,
+			   .p_offset = 0x1000,
+			   .p_paddr = VIRT_KERNEL_ADDR,
+			   .p_filesz = 0x1000,
+			   .p_memsz = 0x3000};
+	memset(f + 0x1000, 0xee, 0x1000);
+	*len = 0x2000;
+	return f;
+}
+
+enum codec { XZ, GZIP, ZSTD, CORRUPT };
+
+static size_t pack(enum codec c, const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	uLongf zn = cap;
+	z_stream z = {0};
+
+	switch (c) {
+	case XZ:
+		assert_int_equal(
+			lzma_easy_buffer_encode(1, LZMA_CHECK_CRC32, NULL, in, len, out, &n, cap),
+			LZMA_OK);
+		return n;
+	case GZIP:
+		assert_int_equal(
+			deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY),
+			Z_OK);
+		z.next_in = (uint8_t *)in;
+		z.avail_in = len;
+		z.next_out = out;
+		z.avail_out = cap;
+		assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+		zn = z.total_out;
+		deflateEnd(&z);
+		return zn;
+	case ZSTD:
+		n = ZSTD_compress(out, cap, in, len, 3);
+		assert_false(ZSTD_isError(n));
+		return n;
+	default:
+		n = pack(XZ, in, len, out, cap);
+		out[n / 2] ^= 0x55; /* a lying payload */
+		return n;
+	}
+}
+
+/* A bzImage whose payload holds fake_vmlinux() compressed with @c. */
+static uint8_t *bzimage_with_payload(enum codec c, size_t *len)
+{
+	size_t klen, elen, plen;
+	uint8_t *k = fake_bzimage(&klen, 0x20f, 1), *elf = fake_vmlinux(&elen);
+	uint8_t payload[0x4000];
+	uint32_t off = 0x100, pl;
+
+	plen = pack(c, elf, elen, payload, sizeof(payload));
+	pl = plen;
+	memcpy(k + 0x248, &off, 4);
+	memcpy(k + 0x24c, &pl, 4);
+	memcpy(k + 5 * 512 + off, payload, plen);
+	free(elf);
+	*len = klen;
+	return k;
+}
+
+static uint64_t boot_entry_for(uint8_t *k, size_t len, struct guest_mem *m)
+{
+	char *kpath = write_tmp(k, len);
+	struct boot_images img = {.kernel = kpath, .cmdline = ""};
+	struct boot_entry e;
+	char err[256] = "";
+
+	assert_int_equal(linux_load(m, &img, &e, err, sizeof(err)), 0);
+	unlink(kpath);
+	free(kpath);
+	return e.rip;
+}
+
+static void test_unpacked_kernel(void **state)
+{
+	char cache[] = "/tmp/wisp-cache-XXXXXX";
+	enum codec codecs[] = {XZ, GZIP, ZSTD};
+
+	assert_non_null(mkdtemp(cache));
+	setenv("XDG_CACHE_HOME", cache, 1);
+	for (unsigned int i = 0; i < 3; i++) {
+		struct guest_mem m = mem(64 * MiB);
+		size_t len;
+		uint8_t *k = bzimage_with_payload(codecs[i], &len), *kern;
+
+		/* Entered at the ELF's own entry, its segment loaded and bss zeroed. */
+		assert_int_equal(boot_entry_for(k, len, &m), VIRT_KERNEL_ADDR);
+		kern = memory_gpa(&m, VIRT_KERNEL_ADDR, 0x3000);
+		assert_int_equal(kern[0], 0xee);
+		assert_int_equal(kern[0x1000], 0);
+		free(k);
+		memory_free(&m);
+	}
+	/* A payload that does not unpack: the guest's own decompressor runs. */
+	{
+		struct guest_mem m = mem(64 * MiB);
+		size_t len;
+		uint8_t *k = bzimage_with_payload(CORRUPT, &len);
+
+		assert_int_equal(boot_entry_for(k, len, &m), VIRT_KERNEL_ADDR + 0x200);
+		free(k);
+		memory_free(&m);
+	}
+	assert_int_equal(system("test $(ls -A $XDG_CACHE_HOME/wisp | grep -c '^vmlinux-') = 3"), 0);
+	assert_int_equal(system("rm -rf $XDG_CACHE_HOME"), 0);
+	unsetenv("XDG_CACHE_HOME");
+}
+
+static void test_unpacked_cache_hit(void **state)
+{
+	char cache[] = "/tmp/wisp-cache-XXXXXX";
+	struct guest_mem m = mem(64 * MiB);
+	size_t len;
+	uint8_t *k = bzimage_with_payload(GZIP, &len);
+	char *kpath = write_tmp(k, len);
+	struct boot_images img = {.kernel = kpath, .cmdline = ""};
+	struct boot_entry e;
+	char err[256];
+
+	assert_non_null(mkdtemp(cache));
+	setenv("XDG_CACHE_HOME", cache, 1);
+	assert_int_equal(linux_load(&m, &img, &e, err, sizeof(err)), 0);
+	/* What a second boot reads is the cache: change it and the guest sees it. */
+	assert_int_equal(
+		system("f=$(ls $XDG_CACHE_HOME/wisp/vmlinux-*); "
+		       "printf '\\252' | dd of=$f bs=1 seek=4096 conv=notrunc 2>/dev/null"),
+		0);
+	assert_int_equal(linux_load(&m, &img, &e, err, sizeof(err)), 0);
+	assert_int_equal(*(uint8_t *)memory_gpa(&m, VIRT_KERNEL_ADDR, 1), 0xaa);
+	/* An unwritable cache: no unpacking on the host at all. */
+	setenv("XDG_CACHE_HOME", "/proc/wisp-no-cache", 1);
+	assert_int_equal(linux_load(&m, &img, &e, err, sizeof(err)), 0);
+	assert_int_equal(e.rip, VIRT_KERNEL_ADDR + 0x200);
+	unsetenv("XDG_CACHE_HOME");
+	setenv("XDG_CACHE_HOME", cache, 1);
+	assert_int_equal(system("rm -rf $XDG_CACHE_HOME"), 0);
+	unsetenv("XDG_CACHE_HOME");
+	unlink(kpath);
+	free(kpath);
+	free(k);
+	memory_free(&m);
+}
+
 /* ---- PVH ---- */
 
 struct pvh_info {
@@ -359,10 +526,11 @@ static void test_pvh_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_gpa_accessor),   cmocka_unit_test(test_e820),
-		cmocka_unit_test(test_page_tables),    cmocka_unit_test(test_linux_boot_params),
-		cmocka_unit_test(test_linux_refusals), cmocka_unit_test(test_initrd_too_big),
-		cmocka_unit_test(test_pvh_start_info), cmocka_unit_test(test_pvh_refusals),
+		cmocka_unit_test(test_gpa_accessor),	cmocka_unit_test(test_e820),
+		cmocka_unit_test(test_page_tables),	cmocka_unit_test(test_linux_boot_params),
+		cmocka_unit_test(test_linux_refusals),	cmocka_unit_test(test_initrd_too_big),
+		cmocka_unit_test(test_unpacked_kernel), cmocka_unit_test(test_unpacked_cache_hit),
+		cmocka_unit_test(test_pvh_start_info),	cmocka_unit_test(test_pvh_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -189,10 +189,15 @@ static void handle_exit(struct vcpu *v)
 		bus_dispatch_mmio(&v->vm->bus, r->mmio.phys_addr, r->mmio.data, r->mmio.len,
 				  r->mmio.is_write);
 		break;
-	case KVM_EXIT_SHUTDOWN:
-		timeline_mark("vCPU %u triple fault", v->id);
+	case KVM_EXIT_SHUTDOWN: {
+		struct kvm_regs regs = {0};
+
+		ioctl(v->fd, KVM_GET_REGS, &regs);
+		timeline_mark("vCPU %u triple fault at rip=0x%llx", v->id,
+			      (unsigned long long)regs.rip);
 		stop(v, VM_ACT_RESET, 0);
 		break;
+	}
 	case KVM_EXIT_SYSTEM_EVENT:
 		if (r->system_event.type == KVM_SYSTEM_EVENT_RESET)
 			stop(v, VM_ACT_RESET, 0);

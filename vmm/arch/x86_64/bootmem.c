@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -111,4 +112,29 @@ ssize_t read_full(int fd, void *buf, size_t len)
 		done += n;
 	}
 	return done;
+}
+
+int read_file(const char *path, size_t max, uint8_t **buf, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		close(fd);
+		return -ENOEXEC;
+	}
+	*len = st.st_size;
+	*buf = malloc(*len ? *len : 1);
+	if (!*buf)
+		ret = -ENOMEM;
+	else if (read_full(fd, *buf, *len) < 0)
+		ret = -errno;
+	if (ret) {
+		free(*buf);
+		*buf = NULL;
+	}
+	close(fd);
+	return ret;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,8 @@
 #define BP_RELOCATABLE 0x234
 #define BP_XLOADFLAGS 0x236
 #define BP_CMDLINE_SIZE 0x238
+#define BP_PAYLOAD_OFFSET 0x248
+#define BP_PAYLOAD_LENGTH 0x24c
 #define BP_INIT_SIZE 0x260
 #define BP_E820_TABLE 0x2d0
 #define BP_E820_MAX 128
@@ -68,35 +71,27 @@ int linux_is_bzimage(const uint8_t *hdr, size_t len)
 
 static int read_kernel(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
+	int ret = read_file(path, 1ULL << 30, buf, len);
 
-	if (fd < 0) {
-		snprintf(err, errlen, "wisp: -kernel %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0x400 ||
-	    st.st_size > (1LL << 30)) {
+	if (ret == -ENOEXEC || (!ret && *len < 0x400)) {
 		snprintf(err, errlen, "wisp: -kernel %s: not a Linux kernel (bzImage or PVH ELF)",
 			 path);
-		close(fd);
+		free(*buf);
 		return -ENOEXEC;
 	}
-	*len = st.st_size;
-	*buf = malloc(*len);
-	if (!*buf || read_full(fd, *buf, *len) < 0) {
-		snprintf(err, errlen, "wisp: -kernel %s: read: %s", path, strerror(errno));
-		free(*buf);
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
+	if (ret)
+		snprintf(err, errlen, "wisp: -kernel %s: %s", path, strerror(-ret));
+	return ret;
+}
+
+static size_t setup_bytes(const uint8_t *k)
+{
+	return ((size_t)(k[BP_SETUP_SECTS] ? k[BP_SETUP_SECTS] : 4) + 1) * 512;
 }
 
 static int check_header(const uint8_t *k, size_t len, const char *path, char *err, size_t errlen)
 {
-	size_t setup = ((size_t)(k[BP_SETUP_SECTS] ? k[BP_SETUP_SECTS] : 4) + 1) * 512;
+	size_t setup = setup_bytes(k);
 
 	if (!linux_is_bzimage(k, len)) {
 		snprintf(err, errlen, "wisp: -kernel %s: not a Linux kernel (bzImage or PVH ELF)",
@@ -157,10 +152,41 @@ static void put_e820(const struct guest_mem *m, uint8_t *bp)
 	memcpy(bp + BP_E820_TABLE, map, n * sizeof(map[0]));
 }
 
+/*
+ * The kernel unpacked on the host (from wisp's cache after the first boot): its
+ * segments go where they were linked and the boot vCPU enters startup_64 directly,
+ * skipping the guest's decompressor. Return: 0, or -ENOTSUP to boot the bzImage.
+ */
+static int place_unpacked(const struct guest_mem *m, const uint8_t *k, size_t len, const char *path,
+			  uint64_t *entry, uint64_t *end)
+{
+	uint64_t off = setup_bytes(k) + rd32(k, BP_PAYLOAD_OFFSET),
+		 plen = rd32(k, BP_PAYLOAD_LENGTH);
+	struct elf_image img;
+	uint8_t *elf;
+	size_t elf_len;
+
+	if (!k[BP_RELOCATABLE] || off > len || plen > len - off)
+		return -ENOTSUP;
+	if (unpack_vmlinux(path, k + off, plen, 4ULL * rd32(k, BP_INIT_SIZE) + (64 << 20), &elf,
+			   &elf_len))
+		return -ENOTSUP;
+	/* Linked where the decompressor would put it, and entered at its start. */
+	if (elf_load(m, elf, elf_len, &img) || !img.entry_loaded || img.end > m->low_size ||
+	    img.entry != kernel_addr(k)) {
+		munmap(elf, elf_len);
+		return -ENOTSUP;
+	}
+	munmap(elf, elf_len);
+	*entry = img.entry;
+	*end = img.end;
+	return 0;
+}
+
 static int place(const struct guest_mem *m, const uint8_t *k, size_t len, const char *path,
 		 uint64_t *load, char *err, size_t errlen)
 {
-	size_t setup = ((size_t)(k[BP_SETUP_SECTS] ? k[BP_SETUP_SECTS] : 4) + 1) * 512;
+	size_t setup = setup_bytes(k);
 	uint64_t init = rd32(k, BP_INIT_SIZE), body = len - setup;
 	void *dst;
 
@@ -184,14 +210,20 @@ int linux_load(const struct guest_mem *m, const struct boot_images *img, struct 
 {
 	uint8_t *k = NULL, *bp = memory_gpa(m, VIRT_BOOT_PARAMS_ADDR, 4096);
 	size_t len = 0;
-	uint64_t load, rd = 0, rdsz = 0;
+	uint64_t load, rd = 0, rdsz = 0, entry, end = 0;
 	int ret = read_kernel(img->kernel, &k, &len, err, errlen);
 
 	if (ret)
 		return ret;
 	ret = check_header(k, len, img->kernel, err, errlen);
-	if (!ret)
+	if (ret)
+		goto out;
+	load = kernel_addr(k);
+	if (place_unpacked(m, k, len, img->kernel, &entry, &end) < 0) {
 		ret = place(m, k, len, img->kernel, &load, err, errlen);
+		entry = load + 0x200;
+		end = load + rd32(k, BP_INIT_SIZE);
+	}
 	if (ret)
 		goto out;
 	memset(bp, 0, 4096);
@@ -203,8 +235,7 @@ int linux_load(const struct guest_mem *m, const struct boot_images *img, struct 
 	if (!ret && img->initrd) {
 		uint64_t limit = (uint64_t)rd32(k, BP_INITRD_ADDR_MAX) + 1;
 
-		ret = load_initrd(m, img->initrd, load + rd32(k, BP_INIT_SIZE), limit, &rd, &rdsz,
-				  err, errlen);
+		ret = load_initrd(m, img->initrd, end, limit, &rd, &rdsz, err, errlen);
 	}
 	if (ret)
 		goto out;
@@ -212,8 +243,7 @@ int linux_load(const struct guest_mem *m, const struct boot_images *img, struct 
 	wr32(bp, BP_RAMDISK_SIZE, (uint32_t)rdsz);
 	wr32(bp, BP_EXT_RAMDISK_IMAGE, (uint32_t)(rd >> 32));
 	wr32(bp, BP_EXT_RAMDISK_SIZE, (uint32_t)(rdsz >> 32));
-	*e = (struct boot_entry){
-		.long_mode = true, .rip = load + 0x200, .rsi = VIRT_BOOT_PARAMS_ADDR};
+	*e = (struct boot_entry){.long_mode = true, .rip = entry, .rsi = VIRT_BOOT_PARAMS_ADDR};
 out:
 	free(k);
 	return ret;

@@ -3,6 +3,7 @@
 #ifndef WISP_X86_H
 #define WISP_X86_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -72,6 +73,39 @@ int pvh_load(const struct guest_mem *m, const struct boot_images *img, struct bo
  */
 int load_initrd(const struct guest_mem *m, const char *path, uint64_t floor, uint64_t limit,
 		uint64_t *gpa, uint64_t *size, char *err, size_t errlen);
+
+/**
+ * read_file() - read a whole regular file of at most @max bytes into a new buffer.
+ * Return: 0 (caller frees *@buf), -ENOEXEC when not a regular file or too big,
+ * or another -errno.
+ */
+int read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+
+/* What elf_load() found. */
+struct elf_image {
+	uint64_t entry;	    /* e_entry */
+	bool entry_loaded;  /* e_entry lies inside a loaded segment */
+	uint32_t pvh_entry; /* XEN_ELFNOTE_PHYS32_ENTRY, 0 when absent */
+	uint64_t end;	    /* first byte after the highest loaded segment */
+};
+
+/**
+ * elf_load() - copy an x86-64 ELF's PT_LOAD segments to their physical addresses
+ * (zero-filling to p_memsz). Return: 0, -ENOEXEC when not an x86-64 ELF64, -ERANGE
+ * when headers or segments fall outside the file or guest RAM (or below 1 MiB).
+ */
+int elf_load(const struct guest_mem *m, const uint8_t *p, size_t len, struct elf_image *img);
+
+/**
+ * unpack_vmlinux() - the uncompressed vmlinux inside bzImage @path, whose payload
+ * (@payload, @len bytes) is gzip, xz, lzma or zstd: read from wisp's cache, or
+ * unpacked (at most @max bytes) and stored there for the next boot.
+ * Return: 0 (*@out is a read-only mapping of the cached file: munmap() it), -ENOTSUP
+ * when the format is not handled or no
+ * cache can be kept (the guest then unpacks itself), or -EINVAL for a corrupt payload.
+ */
+int unpack_vmlinux(const char *path, const uint8_t *payload, size_t len, size_t max, uint8_t **out,
+		   size_t *out_len);
 
 /**
  * read_full() - read exactly @len bytes (a short file is an error, EIO).
