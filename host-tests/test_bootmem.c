@@ -98,6 +98,10 @@ static void test_page_tables(void **state)
 	for (uint64_t i = 0; i < 2048; i += 97)
 		assert_int_equal(pd[i], (i << 21) | 0x83);
 	assert_int_equal(pd[2047] & ~0x1fffffULL, 4 * GiB - 2 * MiB);
+	/* The reset vector: lidt cs:[0xffe0] of an all-zero descriptor, then int3. */
+	assert_int_equal(bootmem_reset_stub(&m), 0);
+	assert_memory_equal(memory_gpa(&m, 0xffff0, 7), "\x2e\x0f\x01\x1e\xe0\xff\xcc", 7);
+	assert_memory_equal(memory_gpa(&m, 0xfffe0, 6), "\0\0\0\0\0\0", 6);
 	memory_free(&m);
 }
 

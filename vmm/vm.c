@@ -235,8 +235,10 @@ static int load_tables(struct vm *vm, uint64_t *rsdp)
 		fprintf(stderr, "wisp: -m: too little guest RAM for the boot structures\n");
 		return -ENOMEM;
 	}
-	n = acpi_build(buf, VIRT_ACPI_BASE, VIRT_ACPI_SIZE, &am, rsdp);
-	return n < 0 ? die("ACPI tables", (int)-n) : 0;
+	n = acpi_build(buf, VIRT_ACPI_BASE, VIRT_RESET_STUB_ADDR - VIRT_ACPI_BASE, &am, rsdp);
+	if (n < 0)
+		return die("ACPI tables", (int)-n);
+	return bootmem_reset_stub(&vm->mem);
 }
 
 static int is_elf(const char *path)

@@ -19,6 +19,7 @@
 #define VIRT_BIOS_AREA_BASE 0x000A0000 /* reserved in the memory map */
 #define VIRT_ACPI_BASE 0x000E0000      /* RSDP and all ACPI tables */
 #define VIRT_ACPI_SIZE 0x00020000
+#define VIRT_RESET_STUB_ADDR 0x000FFFE0 /* last 32 bytes: real-mode reset vector stub */
 #define VIRT_KERNEL_ADDR 0x01000000 /* bzImage protected-mode part */
 
 /* MMIO blocks inside the hole. */

@@ -35,6 +35,28 @@ static const uint64_t boot_gdt[] = {
 	0x00008b0000000067ULL,
 };
 
+/*
+ * At the real-mode reset vector (F000:FFF0), for kernels that reboot by jumping
+ * there (Linux does, after EFI reboot is chosen for a hardware-reduced platform
+ * without EFI): load an empty IDT and trap, so the CPU shuts down and wisp resets
+ * the machine as for any triple fault. The empty IDT descriptor sits at 0xFFFE0.
+ */
+static const uint8_t reset_stub[32] = {
+	[16] = 0x2e, 0x0f, 0x01, 0x1e, 0xe0, 0xff, /* lidt cs:[0xffe0] */
+	0xcc,					   /* int3: no IDT, so shutdown */
+	0xeb,	     0xfe,			   /* jmp . */
+};
+
+int bootmem_reset_stub(const struct guest_mem *m)
+{
+	void *p = memory_gpa(m, VIRT_RESET_STUB_ADDR, sizeof(reset_stub));
+
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, reset_stub, sizeof(reset_stub));
+	return 0;
+}
+
 int bootmem_setup(const struct guest_mem *m)
 {
 	uint64_t *pml4 = memory_gpa(m, VIRT_PML4_ADDR, 6 * 4096);

@@ -38,6 +38,12 @@ int bootmem_e820(const struct guest_mem *m, struct e820_entry *out);
  */
 int bootmem_setup(const struct guest_mem *m);
 
+/**
+ * bootmem_reset_stub() - put a real-mode stub at the reset vector that makes the
+ * CPU shut down (so wisp resets the machine). Return: 0 or -ENOMEM.
+ */
+int bootmem_reset_stub(const struct guest_mem *m);
+
 /* What a loaded image asks of the loader. */
 struct boot_images {
 	const char *kernel, *initrd, *cmdline;
