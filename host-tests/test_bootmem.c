@@ -194,8 +194,12 @@ static void test_linux_boot_params(void **state)
 	memory_free(&m);
 }
 
-static void expect_linux_error(uint8_t *k, size_t len, const char *initrd, const char *cmdline,
-			       uint64_t ram, const char *expect)
+typedef int (*loader_fn)(const struct guest_mem *, const struct boot_images *, struct boot_entry *,
+			 char *, size_t);
+
+/* @load must refuse image @k with an error line containing @expect. */
+static void expect_error(loader_fn load, uint8_t *k, size_t len, const char *initrd,
+			 const char *cmdline, uint64_t ram, const char *expect)
 {
 	struct guest_mem m = mem(ram);
 	char *kpath = write_tmp(k, len);
@@ -203,12 +207,18 @@ static void expect_linux_error(uint8_t *k, size_t len, const char *initrd, const
 	struct boot_entry e;
 	char err[256] = "";
 
-	assert_true(linux_load(&m, &img, &e, err, sizeof(err)) < 0);
+	assert_true(load(&m, &img, &e, err, sizeof(err)) < 0);
 	if (!strstr(err, expect))
 		fail_msg("error \"%s\" lacks \"%s\"", err, expect);
 	unlink(kpath);
 	free(kpath);
 	memory_free(&m);
+}
+
+static void expect_linux_error(uint8_t *k, size_t len, const char *initrd, const char *cmdline,
+			       uint64_t ram, const char *expect)
+{
+	expect_error(linux_load, k, len, initrd, cmdline, ram, expect);
 }
 
 static void test_linux_refusals(void **state)
@@ -486,18 +496,7 @@ static void test_pvh_start_info(void **state)
 
 static void expect_pvh_error(uint8_t *f, size_t len, const char *expect)
 {
-	struct guest_mem m = mem(64 * MiB);
-	char *path = write_tmp(f, len);
-	struct boot_images img = {.kernel = path, .cmdline = ""};
-	struct boot_entry e;
-	char err[256] = "";
-
-	assert_true(pvh_load(&m, &img, &e, err, sizeof(err)) < 0);
-	if (!strstr(err, expect))
-		fail_msg("error \"%s\" lacks \"%s\"", err, expect);
-	unlink(path);
-	free(path);
-	memory_free(&m);
+	expect_error(pvh_load, f, len, NULL, "", 64 * MiB, expect);
 }
 
 static void test_pvh_refusals(void **state)

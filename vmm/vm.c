@@ -191,7 +191,7 @@ int vm_create(struct vm *vm, const struct config *cfg)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->action_fd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->action_fd = vm->loop.epfd = -1;
 	vm->mem.fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
