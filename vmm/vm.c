@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "acpi.h"
@@ -191,7 +192,7 @@ int vm_create(struct vm *vm, const struct config *cfg)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->cfg = cfg;
-	vm->kvm_fd = vm->vm_fd = vm->action_fd = vm->loop.epfd = -1;
+	vm->kvm_fd = vm->vm_fd = vm->action_fd = vm->loop.epfd = vm->signal_fd = -1;
 	vm->mem.fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
@@ -200,6 +201,13 @@ int vm_create(struct vm *vm, const struct config *cfg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* SIGTERM, SIGINT and SIGHUP end the run cleanly, through the event loop. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	vm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 
 	if ((ret = open_kvm(vm)) || (ret = check_cpus(vm)) || (ret = setup_memory(vm)) ||
 	    (ret = setup_irqchip(vm)) || (ret = setup_cpuid(vm)))
@@ -369,6 +377,18 @@ static void on_action(void *opaque, uint32_t events)
 		vm->loop.stop = 1;
 }
 
+/* Like QEMU: a termination signal ends the run at once, with status 0. */
+static void on_signal(void *opaque, uint32_t events)
+{
+	struct vm *vm = opaque;
+	struct signalfd_siginfo si;
+
+	if (read(vm->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	fprintf(stderr, "wisp: terminating on signal %u\n", si.ssi_signo);
+	vm_request(vm, VM_ACT_EXIT, 0);
+}
+
 int vm_run(struct vm *vm)
 {
 	int ret;
@@ -376,6 +396,9 @@ int vm_run(struct vm *vm)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		if ((ret = vcpu_reset(&vm->vcpus[i])))
 			return die("vCPU set-up", -ret);
+	if (vm->signal_fd >= 0 &&
+	    (ret = evloop_add(&vm->loop, vm->signal_fd, EPOLLIN, on_signal, vm)) < 0)
+		return die("epoll", -ret);
 	if ((ret = evloop_add(&vm->loop, vm->action_fd, EPOLLIN, on_action, vm)) < 0)
 		return die("epoll", -ret);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
@@ -414,6 +437,8 @@ void vm_destroy(struct vm *vm)
 	free(vm->irqchip_init);
 	if (vm->action_fd >= 0)
 		close(vm->action_fd);
+	if (vm->signal_fd >= 0)
+		close(vm->signal_fd);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

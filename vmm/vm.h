@@ -58,6 +58,7 @@ struct vm {
 	unsigned int nr_parked; /* vCPUs waiting in their park point */
 	bool quit;		/* vCPU threads must return */
 	int action_fd;		/* eventfd: wakes the main loop */
+	int signal_fd;		/* SIGTERM, SIGINT, SIGHUP */
 };
 
 /**
