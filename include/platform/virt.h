@@ -10,9 +10,9 @@
 #define VIRT_HIGH_RAM_BASE 0x100000000
 
 /* Fixed low-memory areas the VMM fills before the first instruction. */
-#define VIRT_PVH_INFO_ADDR 0x00006000    /* hvm_start_info + memmap + modules */
+#define VIRT_PVH_INFO_ADDR 0x00006000	 /* hvm_start_info + memmap + modules */
 #define VIRT_BOOT_PARAMS_ADDR 0x00007000 /* Linux zero page */
-#define VIRT_PML4_ADDR 0x00009000        /* identity page tables: PML4, PDPT, 4 PDs */
+#define VIRT_PML4_ADDR 0x00009000	 /* identity page tables: PML4, PDPT, 4 PDs */
 #define VIRT_BOOT_GDT_ADDR 0x00005000
 #define VIRT_CMDLINE_ADDR 0x00020000
 #define VIRT_CMDLINE_MAX 0x00001000
@@ -20,10 +20,10 @@
 #define VIRT_ACPI_BASE 0x000E0000      /* RSDP and all ACPI tables */
 #define VIRT_ACPI_SIZE 0x00020000
 #define VIRT_RESET_STUB_ADDR 0x000FFFE0 /* last 32 bytes: real-mode reset vector stub */
-#define VIRT_KERNEL_ADDR 0x01000000 /* bzImage protected-mode part */
+#define VIRT_KERNEL_ADDR 0x01000000	/* bzImage protected-mode part */
 
 /* MMIO blocks inside the hole. */
-#define VIRT_GED_BASE 0xFEA00000      /* GED event selector (32-bit, read) */
+#define VIRT_GED_BASE 0xFEA00000 /* GED event selector (32-bit, read) */
 #define VIRT_GED_SIZE 0x4
 #define VIRT_GED_REGS_BASE 0xFEA00200 /* sleep control/status, reset */
 #define VIRT_GED_REGS_SIZE 0x3
@@ -48,7 +48,7 @@
 #define GED_EVT_CPU_HOTPLUG 0x8
 
 /* ---- I/O ports ---- */
-#define VIRT_PORT_POST 0x80       /* progress codes, write-only */
+#define VIRT_PORT_POST 0x80	  /* progress codes, write-only */
 #define VIRT_PORT_DEBUG_EXIT 0xF4 /* isa-debug-exit, QEMU semantics */
 #define VIRT_PORT_COM1 0x3F8
 #define VIRT_PORT_COM1_SIZE 8
