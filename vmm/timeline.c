@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static bool on;
@@ -36,5 +37,5 @@ void timeline_post_io(void *dev, uint64_t offset, uint8_t *data, uint32_t len, b
 	if (is_write)
 		timeline_mark("guest progress code 0x%02x", data[0]);
 	else
-		data[0] = 0xff; /* write-only port; wider reads were pre-filled */
+		memset(data, 0xff, len); /* write-only port */
 }

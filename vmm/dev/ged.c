@@ -40,6 +40,7 @@ void ged_evt_io(void *dev, uint64_t offset, uint8_t *data, uint32_t len, bool is
 	else
 		v = 0xffffffff; /* only aligned 32-bit reads are defined */
 	pthread_mutex_unlock(&g->lock);
+	memset(data, 0xff, len);
 	memcpy(data, &v, len > 4 ? 4 : len);
 }
 
