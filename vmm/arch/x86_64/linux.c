@@ -164,12 +164,15 @@ static int place_unpacked(const struct guest_mem *m, const uint8_t *k, size_t le
 		 plen = rd32(k, BP_PAYLOAD_LENGTH);
 	struct elf_image img;
 	uint8_t *elf;
-	size_t elf_len;
+	size_t elf_len, max;
 
 	if (!k[BP_RELOCATABLE] || off > len || plen > len - off)
 		return -ENOTSUP;
-	if (unpack_vmlinux(path, k + off, plen, 4ULL * rd32(k, BP_INIT_SIZE) + (64 << 20), &elf,
-			   &elf_len))
+	/* However big init_size says the kernel is, a payload never unpacks past 1 GiB. */
+	max = 4ULL * rd32(k, BP_INIT_SIZE) + (64 << 20);
+	if (max > (1ULL << 30))
+		max = 1ULL << 30;
+	if (unpack_vmlinux(path, k + off, plen, max, &elf, &elf_len))
 		return -ENOTSUP;
 	/* Linked where the decompressor would put it, and entered at its start. */
 	if (elf_load(m, elf, elf_len, &img) || !img.entry_loaded || img.end > m->low_size ||
