@@ -13,6 +13,7 @@ lx_out=${WISP_LINUX_OUT:-$lx_build/linux}
 lx_kver=${WISP_KVER:-$(ls /boot/vmlinuz-* 2>/dev/null | sed 's|.*/vmlinuz-||' | sort -V | tail -n1)}
 lx_kernel=/boot/vmlinuz-$lx_kver
 lx_initrd=$lx_out/l2.cpio.gz
+lx_vmlinux=$lx_out/vmlinux # the same kernel uncompressed, for PVH boots
 lx_wisp=${WISP:-$lx_build/vmm/wisp}
 lx_qemu=${QEMU:-qemu-system-x86_64}
 # Extra words for the L2 kernel command line, e.g. WISP_L2_APPEND_EXTRA="loglevel=8".
@@ -44,12 +45,16 @@ lx_prepare() {
 	done
 	[ -f "$lx_out/l1.cpio.gz" ] && [ -f "$lx_out/l2.cpio.gz" ] || stale=1
 	[ $stale = 0 ] || "$lx_here/mkinitramfs" "$lx_out" >/dev/null || lx_die "mkinitramfs failed"
+	# The same kernel as an uncompressed ELF (it carries a PVH entry note).
+	if [ "$lx_kernel" -nt "$lx_vmlinux" ] || [ ! -f "$lx_vmlinux" ]; then
+		"$lx_repo/tools/extract-vmlinux" "$lx_kernel" "$lx_vmlinux" || rm -f "$lx_vmlinux"
+	fi
 }
 
-# lx_vmm_cmd KIND SCENARIO MEM SMP: print the L2 command line, shell-quoted.
-# KIND is wisp or qemu (QEMU's microvm, the peer).
+# lx_vmm_cmd KIND SCENARIO MEM SMP [KERNEL]: print the L2 command line, shell-quoted.
+# KIND is wisp or qemu (QEMU's microvm, the peer); KERNEL defaults to the bzImage.
 lx_vmm_cmd() {
-	local kind=$1 scen=$2 mem=$3 smp=$4
+	local kind=$1 scen=$2 mem=$3 smp=$4 kernel=${5:-$lx_kernel}
 	local append="console=ttyS0 quiet wisp.scenario=$scen wisp.vmm=$kind $lx_append_extra"
 	local -a cmd
 	case $kind in
@@ -57,7 +62,7 @@ lx_vmm_cmd() {
 	qemu) cmd=("$lx_qemu" -M microvm -nodefaults -accel kvm -cpu host -serial stdio) ;;
 	*) lx_die "unknown VMM kind $kind (wisp or qemu)" ;;
 	esac
-	cmd+=(-kernel "$lx_kernel" -initrd "$lx_initrd" -append "${append% }" -m "$mem" -smp "$smp" -nographic)
+	cmd+=(-kernel "$kernel" -initrd "$lx_initrd" -append "${append% }" -m "$mem" -smp "$smp" -nographic)
 	printf '%q ' "${cmd[@]}"
 }
 
@@ -65,19 +70,20 @@ lx_vmm_cmd() {
 # a line that runs one L2 VM, recording OUTDIR/<name>.log and .result, where name
 # is given by --name (default KIND-SCENARIO).
 lx_job_run() {
-	local dir=$1 kind=$2 scen=$3 mem=$4 smp=$5 name="$2-$3"
+	local dir=$1 kind=$2 scen=$3 mem=$4 smp=$5 name="$2-$3" kernel=$lx_kernel
 	shift 5
 	local -a opts=()
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--name) name=$2; shift ;;
+		--kernel) kernel=$2; shift ;;
 		*) opts+=("$1") ;;
 		esac
 		shift
 	done
 	[ -z "${WISP_RIG_TRACE:-}" ] || echo 'echo > "$T/trace"' >>"$dir/job.sh"
 	printf '%q ' "$lx_here/run-l2" "${opts[@]}" "$dir/$name" -- >>"$dir/job.sh"
-	lx_vmm_cmd "$kind" "$scen" "$mem" "$smp" >>"$dir/job.sh"
+	lx_vmm_cmd "$kind" "$scen" "$mem" "$smp" "$kernel" >>"$dir/job.sh"
 	echo >>"$dir/job.sh"
 	# The last exits of each VM (timer-interrupt exits left out): where a hung
 	# guest spins, which ports and MMIO it touched last.
