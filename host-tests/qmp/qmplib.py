@@ -21,12 +21,22 @@ class Conn:
     """One QMP connection: newline-delimited JSON in both directions."""
 
     def __init__(self, path, timeout=10.0):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(path)
+        deadline = time.monotonic() + timeout
+        while True:  # a full listen backlog (EAGAIN) is waited out
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            try:
+                self.sock.connect(path)
+                break
+            except BlockingIOError:
+                self.sock.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
         self.buf = b""
         self.timeout = timeout
         self.events = []  # events received and not yet taken
+        self.early_events = []  # events received before the greeting
         self.closed = False
 
     def close(self):
@@ -80,6 +90,9 @@ class Conn:
 
     def greeting(self):
         g = self.recv_msg()
+        while isinstance(g, dict) and "event" in g:  # QEMU can send these first
+            self.early_events.append(g)
+            g = self.recv_msg()
         if not isinstance(g, dict) or "QMP" not in g:
             raise QMPError("no QMP greeting, got %r" % (g,))
         return g
