@@ -24,8 +24,17 @@ struct smp {
 	bool seen;
 };
 
+struct chardev_opt {
+	char id[64];
+	char path[UNIX_PATH_MAX];
+};
+
 struct parser {
 	struct config *c;
+	struct chardev_opt chardevs[CONFIG_MAX_MONITORS];
+	unsigned int nr_chardevs;
+	char mon_chardev[CONFIG_MAX_MONITORS][64]; /* -mon's chardev, by monitor index */
+	unsigned int nr_qmp;			   /* -qmp monitors so far */
 	char *err;
 	size_t errlen;
 	const char *opt; /* the option as typed, for messages */
@@ -388,20 +397,20 @@ static int opt_name(struct parser *p, const char *arg)
 	return r;
 }
 
-/* unix:PATH,server=on,wait=off: wisp listens and lets the guest run at once */
-static int serial_unix(struct parser *p, const char *arg)
+/*
+ * Sub-options of a listening Unix socket: path=P,server=on,wait=off (wisp listens
+ * and lets the guest run at once). @s is positioned after any prefix; the path is
+ * copied to @buf (sizeof(sun_path)); other keys go to @other, if any.
+ */
+static int unix_server(struct parser *p, const char *arg, struct subopts *s, char *buf,
+		       int (*other)(struct parser *p, const char *arg, const struct item *it))
 {
-	struct config *c = p->c;
 	const char *path = "";
 	bool server = false, wait = true;
-	struct subopts s;
 	struct item it;
-	int r = subopts_init(p, &s, arg);
+	int r = 0;
 
-	if (r)
-		return r;
-	s.pos += strlen("unix:");
-	while (!r && subopts_next(&s, "path", &it)) {
+	while (!r && subopts_next(s, "path", &it)) {
 		if (!strcmp(it.key, "path"))
 			path = it.val;
 		else if (!strcmp(it.key, "server"))
@@ -409,19 +418,164 @@ static int serial_unix(struct parser *p, const char *arg)
 		else if (!strcmp(it.key, "wait"))
 			r = set_bool(p, arg, &it, &wait);
 		else
-			r = unsupported_param(p, arg, &it);
+			r = other ? other(p, arg, &it) : unsupported_param(p, arg, &it);
 	}
 	if (r)
 		return r;
 	if (!*path)
 		return fail_arg(p, arg, "empty socket path");
-	if (strlen(path) >= sizeof(c->serial_path_buf))
-		return fail(p, "%s %s: socket path longer than %zu bytes", p->opt, arg,
-			    sizeof(c->serial_path_buf) - 1);
+	if (strlen(path) >= UNIX_PATH_MAX)
+		return fail(p, "%s %s: socket path longer than %d bytes", p->opt, arg,
+			    UNIX_PATH_MAX - 1);
 	if (!server || wait)
 		return fail_arg(p, arg, "unix sockets need server=on,wait=off");
+	memcpy(buf, path, strlen(path) + 1);
+	return 0;
+}
+
+static int serial_unix(struct parser *p, const char *arg)
+{
+	struct config *c = p->c;
+	struct subopts s;
+	int r = subopts_init(p, &s, arg);
+
+	if (r)
+		return r;
+	s.pos += strlen("unix:");
+	r = unix_server(p, arg, &s, c->serial_path_buf, NULL);
+	if (r)
+		return r;
 	c->serial = SERIAL_UNIX;
-	c->serial_path = memcpy(c->serial_path_buf, path, strlen(path) + 1);
+	c->serial_path = c->serial_path_buf;
+	return 0;
+}
+
+static char *new_monitor(struct parser *p, const char *arg)
+{
+	struct config *c = p->c;
+
+	if (c->nr_monitors == CONFIG_MAX_MONITORS) {
+		fail_arg(p, arg, "too many monitors");
+		return NULL;
+	}
+	return c->monitor_buf[c->nr_monitors];
+}
+
+/* -qmp unix:PATH,server=on,wait=off */
+static int opt_qmp(struct parser *p, const char *arg)
+{
+	struct config *c = p->c;
+	char *buf = new_monitor(p, arg);
+	struct subopts s;
+	int r;
+
+	if (!buf)
+		return -EINVAL;
+	if (strncmp(arg, "unix:", 5))
+		return fail_arg(p, arg, "only unix:PATH,server=on,wait=off is supported");
+	if ((r = subopts_init(p, &s, arg)))
+		return r;
+	s.pos += strlen("unix:");
+	if ((r = unix_server(p, arg, &s, buf, NULL)))
+		return r;
+	snprintf(c->monitor_labels[c->nr_monitors], sizeof(c->monitor_labels[0]),
+		 "compat_monitor%u", p->nr_qmp++);
+	c->monitors[c->nr_monitors++] = buf;
+	return 0;
+}
+
+static int chardev_id(struct parser *p, const char *arg, const struct item *it)
+{
+	struct chardev_opt *cd = &p->chardevs[p->nr_chardevs];
+
+	if (strcmp(it->key, "id"))
+		return unsupported_param(p, arg, it);
+	if (!*it->val || strlen(it->val) >= sizeof(cd->id))
+		return fail_arg(p, arg, "id must be 1 to 63 characters");
+	memcpy(cd->id, it->val, strlen(it->val) + 1);
+	return 0;
+}
+
+/* -chardev socket,id=C,path=P,server=on,wait=off: for -mon */
+static int opt_chardev(struct parser *p, const char *arg)
+{
+	struct chardev_opt *cd;
+	struct subopts s;
+	int r;
+
+	if (p->nr_chardevs == CONFIG_MAX_MONITORS)
+		return fail_arg(p, arg, "too many chardevs");
+	cd = &p->chardevs[p->nr_chardevs];
+	cd->id[0] = '\0';
+	if (strncmp(arg, "socket,", 7) && strcmp(arg, "socket"))
+		return fail_arg(p, arg, "only the socket backend is supported");
+	if ((r = subopts_init(p, &s, arg)))
+		return r;
+	s.pos += strlen("socket");
+	s.first = false;
+	if (*s.pos == ',')
+		s.pos++;
+	if ((r = unix_server(p, arg, &s, cd->path, chardev_id)))
+		return r;
+	if (!cd->id[0])
+		return fail_arg(p, arg, "needs id=");
+	for (unsigned int i = 0; i < p->nr_chardevs; i++)
+		if (!strcmp(p->chardevs[i].id, cd->id))
+			return fail_arg(p, arg, "duplicate chardev id");
+	p->nr_chardevs++;
+	return 0;
+}
+
+/* -mon [chardev=]C,mode=control: a QMP monitor on a -chardev socket */
+static int opt_mon(struct parser *p, const char *arg)
+{
+	struct config *c = p->c;
+	const char *dev = "", *mode = "readline";
+	char *buf = new_monitor(p, arg);
+	struct subopts s;
+	struct item it;
+	int r;
+
+	if (!buf || (r = subopts_init(p, &s, arg)))
+		return -EINVAL;
+	while (!r && subopts_next(&s, "chardev", &it)) {
+		if (!strcmp(it.key, "chardev"))
+			dev = it.val;
+		else if (!strcmp(it.key, "mode"))
+			mode = it.val;
+		else if (strcmp(it.key, "pretty"))
+			r = unsupported_param(p, arg, &it);
+	}
+	if (r)
+		return r;
+	if (strcmp(mode, "control"))
+		return fail_arg(p, arg, "only mode=control (QMP) is supported");
+	if (strlen(dev) >= sizeof(p->mon_chardev[0]))
+		return fail_arg(p, arg, "chardev id too long");
+	memcpy(p->mon_chardev[c->nr_monitors], dev, strlen(dev) + 1);
+	memcpy(c->monitor_labels[c->nr_monitors], dev, strlen(dev) + 1);
+	c->monitors[c->nr_monitors++] = NULL; /* resolved once every -chardev is known */
+	return 0;
+}
+
+/* Each -mon names a -chardev given anywhere on the command line. */
+static int mon_finish(struct parser *p)
+{
+	struct config *c = p->c;
+
+	for (unsigned int m = 0; m < c->nr_monitors; m++) {
+		unsigned int i;
+
+		if (c->monitors[m])
+			continue;
+		for (i = 0; i < p->nr_chardevs; i++)
+			if (!strcmp(p->chardevs[i].id, p->mon_chardev[m]))
+				break;
+		if (i == p->nr_chardevs)
+			return fail(p, "-mon: chardev '%s' not found", p->mon_chardev[m]);
+		memcpy(c->monitor_buf[m], p->chardevs[i].path, strlen(p->chardevs[i].path) + 1);
+		c->monitors[m] = c->monitor_buf[m];
+	}
 	return 0;
 }
 
@@ -563,6 +717,10 @@ static const struct option options[] = {
 	{.name = "no-reboot", .flag = offsetof(struct config, no_reboot)},
 	{.name = "pidfile", .parse = opt_pidfile},
 	{.name = "device", .parse = opt_device},
+	{.name = "qmp", .parse = opt_qmp},
+	{.name = "chardev", .parse = opt_chardev},
+	{.name = "mon", .parse = opt_mon},
+	{.name = "S", .flag = offsetof(struct config, start_paused)},
 	{.name = "boot-timeline", .flag = offsetof(struct config, timeline)},
 };
 
@@ -620,9 +778,9 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t errl
 		r = parse_one(&p, argc, argv, &i);
 	if (r == STOP)
 		return 0;
-	if (r)
-		return r;
-	return p.smp.seen ? smp_finish(&p) : 0;
+	if (!r && p.smp.seen)
+		r = smp_finish(&p);
+	return r ? r : mon_finish(&p);
 }
 
 const char *config_usage(void)
@@ -647,6 +805,13 @@ const char *config_usage(void)
 	       "Character device options:\n"
 	       "-serial dev      the serial port: stdio (default), file:path,\n"
 	       "                 unix:path,server=on,wait=off or none\n"
+	       "-chardev socket,id=id,path=path,server=on,wait=off\n"
+	       "                 a listening Unix socket, for -mon\n"
+	       "-mon [chardev=]id,mode=control\n"
+	       "                 a QMP monitor on that chardev (several allowed)\n"
+	       "-qmp unix:path,server=on,wait=off\n"
+	       "                 a QMP monitor on a Unix socket (several allowed)\n"
+	       "-S               start with the vCPUs paused (QMP 'cont' starts them)\n"
 	       "\n"
 	       "Display options:\n"
 	       "-nographic       no graphics (wisp never has any)\n"

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CONFIG_MAX_MONITORS 8
+#define UNIX_PATH_MAX 108 /* sizeof(sun_path) */
+
 enum serial_kind {
 	SERIAL_STDIO, /* default: the guest console on wisp's stdin/stdout */
 	SERIAL_FILE,  /* file:PATH, output only */
@@ -34,11 +37,17 @@ struct config {
 	bool timeline;		 /* -boot-timeline: print boot timestamps on stderr */
 	bool help;		 /* --help / -h */
 	bool version;		 /* --version */
+	bool start_paused;	 /* -S */
+	/* QMP monitors (-qmp unix:..., -chardev socket + -mon): socket paths. */
+	const char *monitors[CONFIG_MAX_MONITORS];
+	char monitor_labels[CONFIG_MAX_MONITORS][64]; /* chardev id, or compat_monitorN */
+	unsigned int nr_monitors;
 
 	/* Private storage for values cut out of a sub-option list: name and
 	 * serial_path may point here, so do not copy a struct config by value. */
 	char name_buf[256];
-	char serial_path_buf[108]; /* sizeof(sun_path) */
+	char serial_path_buf[UNIX_PATH_MAX];
+	char monitor_buf[CONFIG_MAX_MONITORS][UNIX_PATH_MAX];
 };
 
 /**

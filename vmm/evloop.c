@@ -17,7 +17,7 @@ struct evloop_watch {
 int evloop_init(struct evloop *l)
 {
 	l->stop = 0;
-	l->watches = NULL;
+	l->watches = l->dead = NULL;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	return l->epfd < 0 ? -errno : 0;
 }
@@ -41,6 +41,18 @@ int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *op
 	return 0;
 }
 
+int evloop_mod(struct evloop *l, int fd, uint32_t events)
+{
+	for (struct evloop_watch *w = l->watches; w; w = w->next) {
+		if (w->fd == fd) {
+			struct epoll_event ev = {.events = events, .data.ptr = w};
+
+			return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int evloop_del(struct evloop *l, int fd)
 {
 	for (struct evloop_watch **p = &l->watches; *p; p = &(*p)->next) {
@@ -49,10 +61,22 @@ int evloop_del(struct evloop *l, int fd)
 		if (w->fd != fd)
 			continue;
 		*p = w->next;
-		free(w);
+		w->fn = NULL; /* an event already fetched for it is dropped */
+		w->next = l->dead;
+		l->dead = w;
 		return epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
 	}
 	return -ENOENT;
+}
+
+static void free_list(struct evloop_watch **list)
+{
+	while (*list) {
+		struct evloop_watch *w = *list;
+
+		*list = w->next;
+		free(w);
+	}
 }
 
 int evloop_run(struct evloop *l)
@@ -69,20 +93,18 @@ int evloop_run(struct evloop *l)
 		for (int i = 0; i < n && !l->stop; i++) {
 			struct evloop_watch *w = evs[i].data.ptr;
 
-			w->fn(w->opaque, evs[i].events);
+			if (w->fn)
+				w->fn(w->opaque, evs[i].events);
 		}
+		free_list(&l->dead);
 	}
 	return 0;
 }
 
 void evloop_free(struct evloop *l)
 {
-	while (l->watches) {
-		struct evloop_watch *w = l->watches;
-
-		l->watches = w->next;
-		free(w);
-	}
+	free_list(&l->watches);
+	free_list(&l->dead);
 	if (l->epfd >= 0)
 		close(l->epfd);
 	l->epfd = -1;

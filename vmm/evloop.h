@@ -13,6 +13,7 @@ struct evloop {
 	int epfd;
 	int stop; /* set by a callback to make evloop_run() return */
 	struct evloop_watch *watches;
+	struct evloop_watch *dead; /* removed during a batch, freed after it */
 };
 
 /** evloop_init() - create the epoll instance. Return: 0 or -errno. */
@@ -24,7 +25,14 @@ int evloop_init(struct evloop *l);
  */
 int evloop_add(struct evloop *l, int fd, uint32_t events, evloop_fn fn, void *opaque);
 
-/** evloop_del() - stop watching @fd. Return: 0 or -errno. */
+/** evloop_mod() - watch @fd for @events instead. Return: 0 or -errno. */
+int evloop_mod(struct evloop *l, int fd, uint32_t events);
+
+/**
+ * evloop_del() - stop watching @fd. Safe from a callback, also for an fd whose
+ * event is still pending in the same batch (it is not delivered).
+ * Return: 0 or -errno.
+ */
 int evloop_del(struct evloop *l, int fd);
 
 /** evloop_run() - dispatch until a callback sets l->stop. Return: 0 or -errno. */

@@ -19,6 +19,7 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	int tid; /* the thread's id, for QMP */
 	bool started;
 	bool entered; /* has entered the guest at least once */
 	bool stopped; /* shut down or failed: waits for a reset (vm->lock) */

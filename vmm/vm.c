@@ -18,6 +18,7 @@
 #include "acpi.h"
 #include "dev/devices.h"
 #include "platform/virt.h"
+#include "qmp/qmp.h"
 #include "timeline.h"
 #include "vcpu.h"
 #include "x86.h"
@@ -187,6 +188,7 @@ int vm_create(struct vm *vm, const struct config *cfg)
 {
 	struct x86_topology topo = {cfg->sockets, cfg->cores, cfg->threads};
 	struct sigaction sa = {.sa_handler = noop_signal};
+	char err[512];
 	sigset_t set;
 	int ret;
 
@@ -214,6 +216,11 @@ int vm_create(struct vm *vm, const struct config *cfg)
 		return ret;
 	if ((ret = evloop_init(&vm->loop)) < 0)
 		return die("epoll", -ret);
+	vm->qmp = qmp_create(vm, cfg->monitors, cfg->nr_monitors, err, sizeof(err));
+	if (!vm->qmp) {
+		fprintf(stderr, "%s\n", err);
+		return -EINVAL;
+	}
 	vm->action_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (vm->action_fd < 0)
 		return die("eventfd", errno);
@@ -328,12 +335,37 @@ static void resume_all(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
 	vm->paused = false;
-	vm->action = VM_ACT_NONE;
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
 }
 
-/* A machine reset: fresh RAM and tables, reloaded kernel, power-on vCPUs. */
+void vm_pause(struct vm *vm)
+{
+	if (vm->state != VM_STATE_RUNNING)
+		return;
+	pause_all(vm);
+	vm->state = VM_STATE_PAUSED;
+	timeline_mark("paused");
+	qmp_event(vm->qmp, "STOP", NULL);
+}
+
+void vm_resume(struct vm *vm)
+{
+	if (vm->state == VM_STATE_RUNNING)
+		return;
+	vm->state = VM_STATE_RUNNING;
+	timeline_mark("running");
+	qmp_event(vm->qmp, "RESUME", NULL);
+	resume_all(vm);
+}
+
+static void shutdown_event(struct vm *vm, bool guest, const char *reason)
+{
+	qmp_event(vm->qmp, "SHUTDOWN", json_pack("{s:b,s:s}", "guest", guest, "reason", reason));
+}
+
+/* A machine reset: fresh RAM and tables, reloaded kernel, power-on vCPUs. A paused
+ * machine stays paused. */
 static int reset(struct vm *vm)
 {
 	int ret;
@@ -350,8 +382,51 @@ static int reset(struct vm *vm)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		if ((ret = vcpu_reset(&vm->vcpus[i])))
 			return die("vCPU reset", -ret);
-	resume_all(vm);
+	pthread_mutex_lock(&vm->lock);
+	vm->action = VM_ACT_NONE;
+	pthread_mutex_unlock(&vm->lock);
+	if (vm->state == VM_STATE_RUNNING)
+		resume_all(vm);
 	return 0;
+}
+
+/* What ends the run, and the SHUTDOWN event QEMU sends for it. Return: true to end. */
+static bool finish(struct vm *vm, enum vm_action act)
+{
+	switch (act) {
+	case VM_ACT_RESET:
+	case VM_ACT_HOST_RESET:
+		if (vm->cfg->no_reboot) {
+			timeline_mark("exit on reset (-no-reboot)");
+			shutdown_event(vm, act == VM_ACT_RESET,
+				       act == VM_ACT_RESET ? "guest-reset"
+							   : "host-qmp-system-reset");
+			return true;
+		}
+		qmp_event(vm->qmp, "RESET",
+			  json_pack("{s:b,s:s}", "guest", act == VM_ACT_RESET, "reason",
+				    act == VM_ACT_RESET ? "guest-reset" : "host-qmp-system-reset"));
+		if (reset(vm) == 0)
+			return false;
+		pthread_mutex_lock(&vm->lock);
+		vm->action = VM_ACT_EXIT;
+		vm->exit_status = 1;
+		pthread_mutex_unlock(&vm->lock);
+		return true;
+	case VM_ACT_POWEROFF:
+		shutdown_event(vm, true, "guest-shutdown");
+		return true;
+	case VM_ACT_QUIT:
+		shutdown_event(vm, false, "host-qmp-quit");
+		return true;
+	case VM_ACT_SIGNAL:
+		shutdown_event(vm, false, "host-signal");
+		return true;
+	case VM_ACT_EXIT:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void on_action(void *opaque, uint32_t events)
@@ -365,15 +440,7 @@ static void on_action(void *opaque, uint32_t events)
 	pthread_mutex_lock(&vm->lock);
 	act = vm->action;
 	pthread_mutex_unlock(&vm->lock);
-	if (act == VM_ACT_RESET && !vm->cfg->no_reboot) {
-		if (reset(vm) == 0)
-			return;
-		vm_request(vm, VM_ACT_EXIT, 1);
-		act = VM_ACT_EXIT;
-	}
-	if (act == VM_ACT_RESET) /* -no-reboot: a reset ends the run like QEMU */
-		timeline_mark("exit on reset (-no-reboot)");
-	if (act != VM_ACT_NONE)
+	if (finish(vm, act))
 		vm->loop.stop = 1;
 }
 
@@ -386,7 +453,7 @@ static void on_signal(void *opaque, uint32_t events)
 	if (read(vm->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	fprintf(stderr, "wisp: terminating on signal %u\n", si.ssi_signo);
-	vm_request(vm, VM_ACT_EXIT, 0);
+	vm_request(vm, VM_ACT_SIGNAL, 0);
 }
 
 int vm_run(struct vm *vm)
@@ -401,6 +468,8 @@ int vm_run(struct vm *vm)
 		return die("epoll", -ret);
 	if ((ret = evloop_add(&vm->loop, vm->action_fd, EPOLLIN, on_action, vm)) < 0)
 		return die("epoll", -ret);
+	vm->state = vm->cfg->start_paused ? VM_STATE_PRELAUNCH : VM_STATE_RUNNING;
+	vm->paused = vm->cfg->start_paused;
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		if ((ret = vcpu_start(&vm->vcpus[i])))
 			return die("vCPU thread", -ret);
@@ -429,6 +498,8 @@ void vm_destroy(struct vm *vm)
 		vcpu_free(&vm->vcpus[i]);
 	free(vm->vcpus);
 	free(vm->apic_ids);
+	qmp_flush(vm->qmp);
+	qmp_free(vm->qmp);
 	serial_free(vm->serial);
 	ged_free(vm->ged);
 	evloop_free(&vm->loop);

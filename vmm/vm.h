@@ -15,14 +15,25 @@
 struct vcpu;
 struct serial;
 struct ged;
+struct qmp;
 struct kvm_cpuid2;
 
 /* What a vCPU or device asks the main thread to do with the whole machine. */
 enum vm_action {
 	VM_ACT_NONE,
-	VM_ACT_RESET,	 /* guest reset request or triple fault */
-	VM_ACT_POWEROFF, /* ACPI S5: exit 0 */
-	VM_ACT_EXIT,	 /* leave with vm->exit_status (debug-exit, fatal error) */
+	VM_ACT_RESET,	   /* guest reset request or triple fault */
+	VM_ACT_HOST_RESET, /* QMP system_reset */
+	VM_ACT_POWEROFF,   /* ACPI S5: exit 0 */
+	VM_ACT_QUIT,	   /* QMP quit: exit 0 */
+	VM_ACT_SIGNAL,	   /* SIGTERM, SIGINT, SIGHUP: exit 0 */
+	VM_ACT_EXIT,	   /* leave with vm->exit_status (debug-exit, fatal error) */
+};
+
+/* What QMP's query-status reports. */
+enum vm_state {
+	VM_STATE_PRELAUNCH, /* -S, never run yet */
+	VM_STATE_RUNNING,
+	VM_STATE_PAUSED, /* QMP stop */
 };
 
 /* How the boot loader wants the boot vCPU to start. */
@@ -46,6 +57,8 @@ struct vm {
 	uint32_t *apic_ids; /* of every possible vCPU (-smp maxcpus), by index */
 	struct serial *serial;
 	struct ged *ged;
+	struct qmp *qmp;
+	enum vm_state state; /* main thread only */
 	struct boot_entry entry;
 	void *irqchip_init; /* in-kernel PIC/IOAPIC state right after creation */
 
@@ -88,6 +101,12 @@ void vm_destroy(struct vm *vm);
  * (EXIT > POWEROFF > RESET). @status is used with VM_ACT_EXIT.
  */
 void vm_request(struct vm *vm, enum vm_action act, int status);
+
+/** vm_pause() - QMP stop: park every vCPU (event STOP). Main thread. */
+void vm_pause(struct vm *vm);
+
+/** vm_resume() - QMP cont: run the vCPUs (event RESUME). Main thread. */
+void vm_resume(struct vm *vm);
 
 /** vm_set_irq() - drive GSI @gsi to @level on the in-kernel IOAPIC. */
 void vm_set_irq(struct vm *vm, unsigned int gsi, int level);

@@ -9,12 +9,12 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "devices.h"
 #include "evloop.h"
+#include "unixsock.h"
 
 enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 
@@ -263,27 +263,11 @@ static void on_accept(void *opaque, uint32_t events)
 
 static int open_unix(struct serial *s, const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	struct stat st;
-
-	if (strlen(path) >= sizeof(a.sun_path)) {
-		snprintf(err, errlen, "wisp: -serial unix:%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(a.sun_path, path);
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "wisp: -serial unix:%s: exists and is not a socket",
-				 path);
-			return -EEXIST;
-		}
-		unlink(path); /* a stale socket from an earlier run */
-	}
+	s->listen_fd = unixsock_listen(path, "-serial unix:", err, errlen);
+	if (s->listen_fd < 0)
+		return s->listen_fd;
 	s->path = strdup(path);
-	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    listen(s->listen_fd, 1) < 0 ||
-	    evloop_add(s->loop, s->listen_fd, EPOLLIN, on_accept, s) < 0) {
+	if (evloop_add(s->loop, s->listen_fd, EPOLLIN, on_accept, s) < 0) {
 		snprintf(err, errlen, "wisp: -serial unix:%s: %s", path, strerror(errno));
 		return -errno;
 	}
