@@ -33,7 +33,7 @@ struct qmp_client {
 	bool in_str, esc, scalar, too_long, too_deep;
 	/* Output the client has not read yet. */
 	char *out;
-	size_t out_len;
+	size_t out_len, out_cap;
 	bool dead; /* closed; freed at the next safe point */
 	struct qmp_client *next;
 };
@@ -120,22 +120,28 @@ static int client_flush(struct qmp_client *c)
 static int client_send(struct qmp_client *c, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT);
-	size_t n = s ? strlen(s) : 0;
-	char *p;
+	size_t n = s ? strlen(s) + 2 : 0, cap = c->out_cap ? c->out_cap : 4096;
 	int ret = -1;
 
 	json_decref(j);
-	if (!s || c->dead) {
-		free(s);
-		return -1;
-	}
-	if (c->out_len + n + 2 <= MAX_OUT && (p = realloc(c->out, c->out_len + n + 2))) {
+	/* A client that does not read its replies is dropped past MAX_OUT. */
+	if (!s || c->dead || c->out_len + n > MAX_OUT)
+		goto out;
+	while (cap < c->out_len + n)
+		cap *= 2;
+	if (cap != c->out_cap) {
+		char *p = realloc(c->out, cap);
+
+		if (!p)
+			goto out;
 		c->out = p;
-		memcpy(c->out + c->out_len, s, n);
-		memcpy(c->out + c->out_len + n, "\r\n", 2);
-		c->out_len += n + 2;
-		ret = c->fd >= 0 ? client_flush(c) : 0;
+		c->out_cap = cap;
 	}
+	memcpy(c->out + c->out_len, s, n - 2);
+	memcpy(c->out + c->out_len + n - 2, "\r\n", 2);
+	c->out_len += n;
+	ret = c->fd >= 0 ? client_flush(c) : 0;
+out:
 	free(s);
 	return ret;
 }
