@@ -362,6 +362,24 @@ static const struct bad bads[] = {
 	 "wisp: -device isa-debug-exit: only one isa-debug-exit is supported"},
 	{{"-device", "isa-debug-exit", "-device", "virtio-blk-pci,drive=d0"},
 	 "wisp: -device virtio-blk-pci: unsupported device"},
+	/* QMP monitors */
+	{{"-qmp", "tcp:localhost:4444"},
+	 "wisp: -qmp tcp:localhost:4444: only unix:PATH,server=on,wait=off is supported"},
+	{{"-qmp", "unix:/tmp/q"}, "wisp: -qmp unix:/tmp/q: unix sockets need server=on,wait=off"},
+	{{"-qmp", "unix:/tmp/q,server=on,wait=off,x=1"},
+	 "wisp: -qmp unix:/tmp/q,server=on,wait=off,x=1: unsupported parameter 'x'"},
+	{{"-chardev", "stdio,id=c"},
+	 "wisp: -chardev stdio,id=c: only the socket backend is supported"},
+	{{"-chardev", "socket,path=/tmp/q,server=on,wait=off"},
+	 "wisp: -chardev socket,path=/tmp/q,server=on,wait=off: needs id="},
+	{{"-chardev", "socket,id=c,path=/a,server=on,wait=off", "-chardev",
+	  "socket,id=c,path=/b,server=on,wait=off"},
+	 "wisp: -chardev socket,id=c,path=/b,server=on,wait=off: duplicate chardev id"},
+	{{"-mon", "chardev=c,mode=control"}, "wisp: -mon: chardev 'c' not found"},
+	{{"-mon", "c"}, "wisp: -mon c: only mode=control (QMP) is supported"},
+	{{"-mon", "c,mode=readline"},
+	 "wisp: -mon c,mode=readline: only mode=control (QMP) is supported"},
+	{{"-qmp"}, "wisp: -qmp: needs an argument"},
 };
 
 /* Options that take an argument: each must say so when it comes last. */
@@ -586,6 +604,29 @@ static void test_reparse(void **state)
 }
 
 /* --help names every option and fits a terminal. */
+/* Monitors keep their command-line order; -mon finds its -chardev wherever it is. */
+static void test_monitors(void **state)
+{
+	const char *argv[] = {"wisp",
+			      "-mon",
+			      "chardev=m0,mode=control",
+			      "-qmp",
+			      "unix:/tmp/a,server,nowait",
+			      "-chardev",
+			      "socket,id=m0,path=/tmp/b,server=on,wait=off",
+			      "-S"};
+	struct config c;
+	char err[256];
+
+	assert_int_equal(config_parse(&c, 8, (char **)argv, err, sizeof(err)), 0);
+	assert_true(c.start_paused);
+	assert_int_equal(c.nr_monitors, 2);
+	assert_string_equal(c.monitors[0], "/tmp/b");
+	assert_string_equal(c.monitor_labels[0], "m0");
+	assert_string_equal(c.monitors[1], "/tmp/a");
+	assert_string_equal(c.monitor_labels[1], "compat_monitor0");
+}
+
 static void test_usage(void **state)
 {
 	static const char *const names[] = {
@@ -656,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_err_buffer),
 		cmocka_unit_test(test_reparse),
 		cmocka_unit_test(test_usage),
+		cmocka_unit_test(test_monitors),
 	};
 	enum { N = ARRAY_SIZE(fixed) + ARRAY_SIZE(goods) + ARRAY_SIZE(bads) };
 	static struct CMUnitTest tests[N];
