@@ -380,6 +380,8 @@ static const struct bad bads[] = {
 	{{"-mon", "c,mode=readline"},
 	 "wisp: -mon c,mode=readline: only mode=control (QMP) is supported"},
 	{{"-qmp"}, "wisp: -qmp: needs an argument"},
+	{{"-sandbox", "spawn=deny"}, "wisp: -sandbox spawn=deny: unsupported parameter 'spawn'"},
+	{{"-sandbox", "maybe"}, "wisp: -sandbox maybe: enable must be on or off"},
 };
 
 /* Options that take an argument: each must say so when it comes last. */
@@ -627,6 +629,21 @@ static void test_monitors(void **state)
 	assert_string_equal(c.monitor_labels[1], "compat_monitor0");
 }
 
+static void test_sandbox_switch(void **state)
+{
+	const char *on[] = {"wisp"}, *off[] = {"wisp", "-sandbox", "off"};
+	const char *again[] = {"wisp", "-sandbox", "off", "-sandbox", "enable=on"};
+	struct config c;
+	char err[256];
+
+	assert_int_equal(config_parse(&c, 1, (char **)on, err, sizeof(err)), 0);
+	assert_true(c.sandbox);
+	assert_int_equal(config_parse(&c, 3, (char **)off, err, sizeof(err)), 0);
+	assert_false(c.sandbox);
+	assert_int_equal(config_parse(&c, 5, (char **)again, err, sizeof(err)), 0);
+	assert_true(c.sandbox);
+}
+
 static void test_usage(void **state)
 {
 	static const char *const names[] = {
@@ -698,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_reparse),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test(test_monitors),
+		cmocka_unit_test(test_sandbox_switch),
 	};
 	enum { N = ARRAY_SIZE(fixed) + ARRAY_SIZE(goods) + ARRAY_SIZE(bads) };
 	static struct CMUnitTest tests[N];

@@ -607,6 +607,22 @@ static int opt_serial(struct parser *p, const char *arg)
 	return 0;
 }
 
+/* -sandbox on|off: QEMU's finer switches are refused by name */
+static int opt_sandbox(struct parser *p, const char *arg)
+{
+	struct subopts s;
+	struct item it;
+	int r = subopts_init(p, &s, arg);
+
+	while (!r && subopts_next(&s, "enable", &it)) {
+		if (!strcmp(it.key, "enable"))
+			r = set_bool(p, arg, &it, &p->c->sandbox);
+		else
+			r = unsupported_param(p, arg, &it);
+	}
+	return r;
+}
+
 static int opt_display(struct parser *p, const char *arg)
 {
 	if (strcmp(arg, "none"))
@@ -721,6 +737,7 @@ static const struct option options[] = {
 	{.name = "chardev", .parse = opt_chardev},
 	{.name = "mon", .parse = opt_mon},
 	{.name = "S", .flag = offsetof(struct config, start_paused)},
+	{.name = "sandbox", .parse = opt_sandbox},
 	{.name = "boot-timeline", .flag = offsetof(struct config, timeline)},
 };
 
@@ -764,6 +781,7 @@ static void set_defaults(struct config *c)
 	c->cpus = c->max_cpus = 1;
 	c->sockets = c->cores = c->threads = 1;
 	c->serial = SERIAL_STDIO;
+	c->sandbox = true;
 }
 
 int config_parse(struct config *c, int argc, char **argv, char *err, size_t errlen)
@@ -812,6 +830,7 @@ const char *config_usage(void)
 	       "-qmp unix:path,server=on,wait=off\n"
 	       "                 a QMP monitor on a Unix socket (several allowed)\n"
 	       "-S               start with the vCPUs paused (QMP 'cont' starts them)\n"
+	       "-sandbox on|off  seccomp filters for every thread (default on)\n"
 	       "\n"
 	       "Display options:\n"
 	       "-nographic       no graphics (wisp never has any)\n"

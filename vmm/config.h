@@ -38,6 +38,7 @@ struct config {
 	bool help;		 /* --help / -h */
 	bool version;		 /* --version */
 	bool start_paused;	 /* -S */
+	bool sandbox;		 /* -sandbox on|off; default on */
 	/* QMP monitors (-qmp unix:..., -chardev socket + -mon): socket paths. */
 	const char *monitors[CONFIG_MAX_MONITORS];
 	char monitor_labels[CONFIG_MAX_MONITORS][64]; /* chardev id, or compat_monitorN */

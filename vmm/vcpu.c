@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "timeline.h"
 #include "vm.h"
 #include "x86.h"
@@ -238,6 +239,10 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (v->vm->sandboxed && sandbox_enter(SANDBOX_VCPU) < 0) {
+		fprintf(stderr, "wisp: vCPU %u: cannot enter the sandbox\n", v->id);
+		stop(v, VM_ACT_EXIT, 1);
+	}
 	while (park(v)) {
 		if (!v->entered && v->id == 0)
 			timeline_mark("vCPU 0 enters the guest");

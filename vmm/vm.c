@@ -19,6 +19,7 @@
 #include "dev/devices.h"
 #include "platform/virt.h"
 #include "qmp/qmp.h"
+#include "sandbox.h"
 #include "timeline.h"
 #include "vcpu.h"
 #include "x86.h"
@@ -470,9 +471,12 @@ int vm_run(struct vm *vm)
 		return die("epoll", -ret);
 	vm->state = vm->cfg->start_paused ? VM_STATE_PRELAUNCH : VM_STATE_RUNNING;
 	vm->paused = vm->cfg->start_paused;
+	vm->sandboxed = sandbox_init(vm->cfg->sandbox);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		if ((ret = vcpu_start(&vm->vcpus[i])))
 			return die("vCPU thread", -ret);
+	if (vm->sandboxed && (ret = sandbox_enter(SANDBOX_MAIN)) < 0)
+		return die("sandbox", -ret);
 	if ((ret = evloop_run(&vm->loop)) < 0)
 		return die("event loop", -ret);
 	pthread_mutex_lock(&vm->lock);

@@ -59,6 +59,7 @@ struct vm {
 	struct ged *ged;
 	struct qmp *qmp;
 	enum vm_state state; /* main thread only */
+	bool sandboxed;	     /* threads enter the seccomp sandbox */
 	struct boot_entry entry;
 	void *irqchip_init; /* in-kernel PIC/IOAPIC state right after creation */
 
