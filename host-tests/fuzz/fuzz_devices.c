@@ -52,8 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (data[i] & 1)
 			bus_dispatch_pio(&vm.bus, VIRT_PORT_COM1 + data[i + 1] % 12, buf, len, wr);
 		else
-			bus_dispatch_mmio(&vm.bus, VIRT_GED_BASE + (data[i + 1] % 2) * 0x200 +
-							   data[i + 3] % 8,
+			bus_dispatch_mmio(&vm.bus,
+					  VIRT_GED_BASE + (data[i + 1] % 2) * 0x200 +
+						  data[i + 3] % 8,
 					  buf, len, wr);
 	}
 	return 0;
