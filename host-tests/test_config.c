@@ -382,6 +382,7 @@ static const struct bad bads[] = {
 	{{"-qmp"}, "wisp: -qmp: needs an argument"},
 	{{"-sandbox", "spawn=deny"}, "wisp: -sandbox spawn=deny: unsupported parameter 'spawn'"},
 	{{"-sandbox", "maybe"}, "wisp: -sandbox maybe: enable must be on or off"},
+	{{"-runas", ""}, "wisp: -runas: empty user name"},
 };
 
 /* Options that take an argument: each must say so when it comes last. */

@@ -695,6 +695,15 @@ static int opt_pidfile(struct parser *p, const char *arg)
 	return set_path(p, arg, &p->c->pidfile);
 }
 
+/* -runas USER: the account is looked up at start-up, not here */
+static int opt_runas(struct parser *p, const char *arg)
+{
+	if (!*arg)
+		return fail(p, "%s: empty user name", p->opt);
+	p->c->runas = arg;
+	return 0;
+}
+
 static int opt_append(struct parser *p, const char *arg)
 {
 	p->c->append = arg;
@@ -732,6 +741,7 @@ static const struct option options[] = {
 	{.name = "bios", .parse = opt_bios},
 	{.name = "no-reboot", .flag = offsetof(struct config, no_reboot)},
 	{.name = "pidfile", .parse = opt_pidfile},
+	{.name = "runas", .parse = opt_runas},
 	{.name = "device", .parse = opt_device},
 	{.name = "qmp", .parse = opt_qmp},
 	{.name = "chardev", .parse = opt_chardev},
@@ -831,6 +841,7 @@ const char *config_usage(void)
 	       "                 a QMP monitor on a Unix socket (several allowed)\n"
 	       "-S               start with the vCPUs paused (QMP 'cont' starts them)\n"
 	       "-sandbox on|off  seccomp filters for every thread (default on)\n"
+	       "-runas user      drop to user's uid and gids once the VM is built\n"
 	       "\n"
 	       "Display options:\n"
 	       "-nographic       no graphics (wisp never has any)\n"

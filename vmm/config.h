@@ -24,6 +24,7 @@ struct config {
 	const char *bios;      /* -bios: firmware as a PVH ELF */
 	const char *name;      /* -name */
 	const char *pidfile;   /* -pidfile */
+	const char *runas;     /* -runas USER */
 	uint64_t ram_size;     /* -m, bytes; default 512 MiB */
 	unsigned int cpus;     /* -smp cpus=N (or -smp N); default 1 */
 	unsigned int max_cpus; /* -smp maxcpus=M; default = cpus */
