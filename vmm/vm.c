@@ -257,40 +257,47 @@ static int load_tables(struct vm *vm, uint64_t *rsdp)
 	return bootmem_reset_stub(&vm->mem);
 }
 
-static int is_elf(const char *path)
+/* The boot files, mapped once: every later load copies from the mappings. */
+static int open_images(struct vm *vm)
 {
-	uint8_t magic[4] = {0};
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	const struct config *c = vm->cfg;
+	char err[512] = "";
 
-	if (fd < 0)
+	if (vm->images)
 		return 0;
-	if (read(fd, magic, 4) != 4)
-		magic[0] = 0;
-	close(fd);
-	return !memcmp(magic, "\177ELF", 4);
+	if (!c->bios && !c->kernel) {
+		fprintf(stderr, "wisp: nothing to boot: give -kernel (or -bios)\n");
+		return -EINVAL;
+	}
+	vm->images = calloc(1, sizeof(*vm->images));
+	if (!vm->images)
+		return -ENOMEM;
+	if (boot_images_open(vm->images, c->bios ? "-bios" : "-kernel",
+			     c->bios ? c->bios : c->kernel, c->initrd, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -EINVAL;
+	}
+	vm->images->cmdline = c->append ? c->append : "";
+	return 0;
 }
 
 int vm_load(struct vm *vm)
 {
-	const struct config *c = vm->cfg;
-	struct boot_images img = {.kernel = c->bios ? c->bios : c->kernel,
-				  .initrd = c->initrd,
-				  .cmdline = c->append ? c->append : ""};
+	struct boot_images *img;
 	char err[512] = "";
 	int ret;
 
+	if ((ret = open_images(vm)))
+		return ret;
+	img = vm->images;
 	/* Fresh RAM: a reset returns every page to the host and reads as zero. */
 	fallocate(vm->mem.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, vm->mem.size);
-	if ((ret = load_tables(vm, &img.rsdp)))
+	if ((ret = load_tables(vm, &img->rsdp)))
 		return ret;
-	if (!img.kernel) {
-		fprintf(stderr, "wisp: nothing to boot: give -kernel (or -bios)\n");
-		return -EINVAL;
-	}
-	if (c->bios || is_elf(img.kernel))
-		ret = pvh_load(&vm->mem, &img, &vm->entry, err, sizeof(err));
+	if (vm->cfg->bios || (img->kernel.len >= 4 && !memcmp(img->kernel.data, "\177ELF", 4)))
+		ret = pvh_load(&vm->mem, img, &vm->entry, err, sizeof(err));
 	else
-		ret = linux_load(&vm->mem, &img, &vm->entry, err, sizeof(err));
+		ret = linux_load(&vm->mem, img, &vm->entry, err, sizeof(err));
 	if (ret)
 		fprintf(stderr, "%s\n", err);
 	return ret;
@@ -502,6 +509,9 @@ void vm_destroy(struct vm *vm)
 		vcpu_free(&vm->vcpus[i]);
 	free(vm->vcpus);
 	free(vm->apic_ids);
+	if (vm->images)
+		boot_images_close(vm->images);
+	free(vm->images);
 	qmp_flush(vm->qmp);
 	qmp_free(vm->qmp);
 	serial_free(vm->serial);

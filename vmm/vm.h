@@ -16,6 +16,7 @@ struct vcpu;
 struct serial;
 struct ged;
 struct qmp;
+struct boot_images;
 struct kvm_cpuid2;
 
 /* What a vCPU or device asks the main thread to do with the whole machine. */
@@ -61,7 +62,8 @@ struct vm {
 	enum vm_state state; /* main thread only */
 	bool sandboxed;	     /* threads enter the seccomp sandbox */
 	struct boot_entry entry;
-	void *irqchip_init; /* in-kernel PIC/IOAPIC state right after creation */
+	struct boot_images *images; /* kernel, initrd: mapped at the first load */
+	void *irqchip_init;	    /* in-kernel PIC/IOAPIC state right after creation */
 
 	/* Lifecycle, under lock. */
 	pthread_mutex_t lock;

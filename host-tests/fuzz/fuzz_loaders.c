@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct boot_images img = {.cmdline = "console=ttyS0"};
 	struct boot_entry e;
+	int ret;
 	char path[64], err[256];
 
 	if (!mem.hva) {
@@ -29,10 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || ftruncate(fd, 0) < 0 || pwrite(fd, data + 1, size - 1, 0) < 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	img.kernel = path;
-	if (data[0] & 1)
+	ret = boot_images_open(&img, "-kernel", path, NULL, err, sizeof(err));
+	if (!ret && (data[0] & 1))
 		linux_load(&mem, &img, &e, err, sizeof(err));
-	else
+	else if (!ret)
 		pvh_load(&mem, &img, &e, err, sizeof(err));
+	boot_images_close(&img);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,45 +76,81 @@ int bootmem_setup(const struct guest_mem *m)
 	return 0;
 }
 
-int load_initrd(const struct guest_mem *m, const char *path, uint64_t floor, uint64_t limit,
-		uint64_t *gpa, uint64_t *size, char *err, size_t errlen)
+int load_initrd(const struct guest_mem *m, const struct boot_file *f, uint64_t floor,
+		uint64_t limit, uint64_t *gpa, uint64_t *size, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	uint64_t top = limit < m->low_size ? limit : m->low_size, at;
+	uint64_t top = limit < m->low_size ? limit : m->low_size;
+	uint64_t at = (top - f->len) & ~0xfffULL;
 	void *dst;
-	int ret = 0;
 
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "wisp: -initrd %s: %s", path, strerror(errno));
-		return ret;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "wisp: -initrd %s: not a regular file", path);
-		ret = -EINVAL;
-		goto out;
-	}
-	at = (top - (uint64_t)st.st_size) & ~0xfffULL;
-	if ((uint64_t)st.st_size > top || at < floor || !(dst = memory_gpa(m, at, st.st_size))) {
+	if (f->len > top || at < floor || !(dst = memory_gpa(m, at, f->len))) {
 		snprintf(err, errlen,
-			 "wisp: -initrd %s: %lld bytes do not fit in guest RAM (room: %llu bytes); "
+			 "wisp: -initrd %s: %zu bytes do not fit in guest RAM (room: %llu bytes); "
 			 "raise -m",
-			 path, (long long)st.st_size,
-			 (unsigned long long)(top > floor ? top - floor : 0));
-		ret = -E2BIG;
-		goto out;
+			 f->path, f->len, (unsigned long long)(top > floor ? top - floor : 0));
+		return -E2BIG;
 	}
-	if (read_full(fd, dst, st.st_size) < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "wisp: -initrd %s: read: %s", path, strerror(errno));
-		goto out;
-	}
+	memcpy(dst, f->data, f->len);
 	*gpa = at;
-	*size = st.st_size;
-out:
+	*size = f->len;
+	return 0;
+}
+
+/* Map @path read-only. Return: 0, -ENOEXEC when not a regular file (or over
+ * 1 GiB), or -errno. */
+static int map_file(const char *path, struct boot_file *f)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+	struct stat st;
+
+	f->path = path;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1LL << 30)) {
+		ret = -ENOEXEC;
+	} else if (st.st_size > 0) {
+		void *p = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+
+		if (p == MAP_FAILED)
+			ret = -errno;
+		else
+			f->data = p, f->len = st.st_size;
+	}
 	close(fd);
 	return ret;
+}
+
+int boot_images_open(struct boot_images *img, const char *opt, const char *kernel,
+		     const char *initrd, char *err, size_t errlen)
+{
+	int ret = map_file(kernel, &img->kernel);
+
+	if (ret == -ENOEXEC)
+		snprintf(err, errlen, "wisp: %s %s: not a Linux kernel (bzImage or PVH ELF)", opt,
+			 kernel);
+	else if (ret)
+		snprintf(err, errlen, "wisp: %s %s: %s", opt, kernel, strerror(-ret));
+	if (!ret && initrd) {
+		ret = map_file(initrd, &img->initrd);
+		if (ret == -ENOEXEC)
+			snprintf(err, errlen, "wisp: -initrd %s: not a regular file", initrd);
+		else if (ret)
+			snprintf(err, errlen, "wisp: -initrd %s: %s", initrd, strerror(-ret));
+	}
+	if (!ret)
+		linux_unpack(img);
+	return ret;
+}
+
+void boot_images_close(struct boot_images *img)
+{
+	struct boot_file *files[] = {&img->kernel, &img->initrd, &img->vmlinux};
+
+	for (int i = 0; i < 3; i++) {
+		if (files[i]->len)
+			munmap((void *)files[i]->data, files[i]->len);
+		*files[i] = (struct boot_file){0};
+	}
 }
 
 ssize_t read_full(int fd, void *buf, size_t len)

@@ -69,21 +69,6 @@ int linux_is_bzimage(const uint8_t *hdr, size_t len)
 	return len >= 0x270 && !memcmp(hdr + BP_HDR_MAGIC, "HdrS", 4);
 }
 
-static int read_kernel(const char *path, uint8_t **buf, size_t *len, char *err, size_t errlen)
-{
-	int ret = read_file(path, 1ULL << 30, buf, len);
-
-	if (ret == -ENOEXEC || (!ret && *len < 0x400)) {
-		snprintf(err, errlen, "wisp: -kernel %s: not a Linux kernel (bzImage or PVH ELF)",
-			 path);
-		free(*buf);
-		return -ENOEXEC;
-	}
-	if (ret)
-		snprintf(err, errlen, "wisp: -kernel %s: %s", path, strerror(-ret));
-	return ret;
-}
-
 static size_t setup_bytes(const uint8_t *k)
 {
 	return ((size_t)(k[BP_SETUP_SECTS] ? k[BP_SETUP_SECTS] : 4) + 1) * 512;
@@ -91,9 +76,7 @@ static size_t setup_bytes(const uint8_t *k)
 
 static int check_header(const uint8_t *k, size_t len, const char *path, char *err, size_t errlen)
 {
-	size_t setup = setup_bytes(k);
-
-	if (!linux_is_bzimage(k, len)) {
+	if (len < 0x400 || !linux_is_bzimage(k, len)) {
 		snprintf(err, errlen, "wisp: -kernel %s: not a Linux kernel (bzImage or PVH ELF)",
 			 path);
 		return -ENOEXEC;
@@ -105,7 +88,7 @@ static int check_header(const uint8_t *k, size_t len, const char *path, char *er
 			 path, rd16(k, BP_VERSION) >> 8, rd16(k, BP_VERSION) & 0xff);
 		return -ENOEXEC;
 	}
-	if (setup >= len) {
+	if (setup_bytes(k) >= len) {
 		snprintf(err, errlen, "wisp: -kernel %s: truncated bzImage", path);
 		return -ENOEXEC;
 	}
@@ -157,32 +140,46 @@ static void put_e820(const struct guest_mem *m, uint8_t *bp)
  * segments go where they were linked and the boot vCPU enters startup_64 directly,
  * skipping the guest's decompressor. Return: 0, or -ENOTSUP to boot the bzImage.
  */
-static int place_unpacked(const struct guest_mem *m, const uint8_t *k, size_t len, const char *path,
-			  uint64_t *entry, uint64_t *end)
+void linux_unpack(struct boot_images *img)
 {
-	uint64_t off = setup_bytes(k) + rd32(k, BP_PAYLOAD_OFFSET),
-		 plen = rd32(k, BP_PAYLOAD_LENGTH);
-	struct elf_image img;
+	const uint8_t *k = img->kernel.data;
+	size_t len = img->kernel.len;
+	uint64_t off, plen, max;
 	uint8_t *elf;
-	size_t elf_len, max;
+	size_t elf_len;
 
-	if (!k[BP_RELOCATABLE] || off > len || plen > len - off)
-		return -ENOTSUP;
+	if (!linux_is_bzimage(k, len) || !k[BP_RELOCATABLE])
+		return;
+	off = setup_bytes(k) + rd32(k, BP_PAYLOAD_OFFSET);
+	plen = rd32(k, BP_PAYLOAD_LENGTH);
+	if (off > len || plen > len - off)
+		return;
 	/* However big init_size says the kernel is, a payload never unpacks past 1 GiB. */
 	max = 4ULL * rd32(k, BP_INIT_SIZE) + (64 << 20);
 	if (max > (1ULL << 30))
 		max = 1ULL << 30;
-	if (unpack_vmlinux(path, k + off, plen, max, &elf, &elf_len))
+	if (unpack_vmlinux(img->kernel.path, k + off, plen, max, &elf, &elf_len) == 0)
+		img->vmlinux = (struct boot_file){img->kernel.path, elf, elf_len};
+}
+
+/*
+ * The kernel unpacked on the host (from wisp's unpack cache): its segments go
+ * where they were linked and the boot vCPU enters startup_64 directly, skipping
+ * the guest's decompressor. Return: 0, or -ENOTSUP to boot the bzImage.
+ */
+static int place_unpacked(const struct guest_mem *m, const struct boot_images *img, uint64_t *entry,
+			  uint64_t *end)
+{
+	struct elf_image elf;
+
+	if (!img->vmlinux.len)
 		return -ENOTSUP;
 	/* Linked where the decompressor would put it, and entered at its start. */
-	if (elf_load(m, elf, elf_len, &img) || !img.entry_loaded || img.end > m->low_size ||
-	    img.entry != kernel_addr(k)) {
-		munmap(elf, elf_len);
+	if (elf_load(m, img->vmlinux.data, img->vmlinux.len, &elf) || !elf.entry_loaded ||
+	    elf.end > m->low_size || elf.entry != kernel_addr(img->kernel.data))
 		return -ENOTSUP;
-	}
-	munmap(elf, elf_len);
-	*entry = img.entry;
-	*end = img.end;
+	*entry = elf.entry;
+	*end = elf.end;
 	return 0;
 }
 
@@ -211,43 +208,40 @@ static int place(const struct guest_mem *m, const uint8_t *k, size_t len, const 
 int linux_load(const struct guest_mem *m, const struct boot_images *img, struct boot_entry *e,
 	       char *err, size_t errlen)
 {
-	uint8_t *k = NULL, *bp = memory_gpa(m, VIRT_BOOT_PARAMS_ADDR, 4096);
-	size_t len = 0;
+	const uint8_t *k = img->kernel.data;
+	const char *path = img->kernel.path;
+	uint8_t *bp = memory_gpa(m, VIRT_BOOT_PARAMS_ADDR, 4096);
+	size_t len = img->kernel.len;
 	uint64_t load, rd = 0, rdsz = 0, entry, end = 0;
-	int ret = read_kernel(img->kernel, &k, &len, err, errlen);
+	int ret = check_header(k, len, path, err, errlen);
 
 	if (ret)
 		return ret;
-	ret = check_header(k, len, img->kernel, err, errlen);
-	if (ret)
-		goto out;
 	load = kernel_addr(k);
-	if (place_unpacked(m, k, len, img->kernel, &entry, &end) < 0) {
-		ret = place(m, k, len, img->kernel, &load, err, errlen);
+	if (place_unpacked(m, img, &entry, &end) < 0) {
+		ret = place(m, k, len, path, &load, err, errlen);
 		entry = load + 0x200;
 		end = load + rd32(k, BP_INIT_SIZE);
 	}
 	if (ret)
-		goto out;
+		return ret;
 	memset(bp, 0, 4096);
 	memcpy(bp + BP_HDR, k + BP_HDR, BP_JUMP + 2 + k[BP_JUMP + 1] - BP_HDR);
 	bp[BP_TYPE_OF_LOADER] = 0xff;
 	memcpy(bp + BP_ACPI_RSDP_ADDR, &img->rsdp, 8);
 	put_e820(m, bp);
 	ret = put_cmdline(m, bp, k, img->cmdline, err, errlen);
-	if (!ret && img->initrd) {
+	if (!ret && img->initrd.path) {
 		uint64_t limit = (uint64_t)rd32(k, BP_INITRD_ADDR_MAX) + 1;
 
-		ret = load_initrd(m, img->initrd, end, limit, &rd, &rdsz, err, errlen);
+		ret = load_initrd(m, &img->initrd, end, limit, &rd, &rdsz, err, errlen);
 	}
 	if (ret)
-		goto out;
+		return ret;
 	wr32(bp, BP_RAMDISK_IMAGE, (uint32_t)rd);
 	wr32(bp, BP_RAMDISK_SIZE, (uint32_t)rdsz);
 	wr32(bp, BP_EXT_RAMDISK_IMAGE, (uint32_t)(rd >> 32));
 	wr32(bp, BP_EXT_RAMDISK_SIZE, (uint32_t)(rdsz >> 32));
 	*e = (struct boot_entry){.long_mode = true, .rip = entry, .rsi = VIRT_BOOT_PARAMS_ADDR};
-out:
-	free(k);
-	return ret;
+	return 0;
 }

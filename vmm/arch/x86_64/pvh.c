@@ -62,8 +62,8 @@ static int fill_start_info(const struct guest_mem *m, const struct boot_images *
 					   .memmap_entries = nr};
 	for (int i = 0; i < nr; i++)
 		pg->map[i] = (struct hvm_memmap_entry){map[i].addr, map[i].size, map[i].type, 0};
-	if (img->initrd) {
-		int ret = load_initrd(m, img->initrd, end, m->low_size, &pg->mod.paddr,
+	if (img->initrd.path) {
+		int ret = load_initrd(m, &img->initrd, end, m->low_size, &pg->mod.paddr,
 				      &pg->mod.size, err, errlen);
 
 		if (ret)
@@ -77,27 +77,19 @@ static int fill_start_info(const struct guest_mem *m, const struct boot_images *
 int pvh_load(const struct guest_mem *m, const struct boot_images *img, struct boot_entry *e,
 	     char *err, size_t errlen)
 {
+	const char *path = img->kernel.path;
 	struct elf_image elf;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int ret = read_file(img->kernel, 1ULL << 30, &buf, &len);
+	int ret = elf_load(m, img->kernel.data, img->kernel.len, &elf);
 
-	if (ret) {
-		snprintf(err, errlen, "wisp: %s: %s", img->kernel, strerror(-ret));
-		return ret;
-	}
-	ret = elf_load(m, buf, len, &elf);
 	if (ret == -ENOEXEC)
-		snprintf(err, errlen, "wisp: %s: not a Linux kernel (bzImage or PVH ELF)",
-			 img->kernel);
+		snprintf(err, errlen, "wisp: %s: not a Linux kernel (bzImage or PVH ELF)", path);
 	else if (ret)
 		snprintf(err, errlen,
 			 "wisp: %s: ELF segments outside guest RAM (or below 1 MiB); raise -m?",
-			 img->kernel);
+			 path);
 	else if (!elf.pvh_entry)
 		snprintf(err, errlen,
-			 "wisp: %s: ELF without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)",
-			 img->kernel);
+			 "wisp: %s: ELF without a PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY)", path);
 	else
 		ret = fill_start_info(m, img, elf.end, err, errlen);
 	if (!ret && !elf.pvh_entry)
@@ -105,6 +97,5 @@ int pvh_load(const struct guest_mem *m, const struct boot_images *img, struct bo
 	if (!ret)
 		*e = (struct boot_entry){
 			.long_mode = false, .rip = elf.pvh_entry, .rbx = VIRT_PVH_INFO_ADDR};
-	free(buf);
 	return ret;
 }

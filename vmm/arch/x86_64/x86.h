@@ -45,10 +45,40 @@ int bootmem_setup(const struct guest_mem *m);
 int bootmem_reset_stub(const struct guest_mem *m);
 
 /* What a loaded image asks of the loader. */
+/* A file mapped read-only once, at start-up: resets copy from here again, so
+ * they touch no file (and work in a sandbox, a chroot, as another user). */
+struct boot_file {
+	const char *path;
+	const uint8_t *data;
+	size_t len;
+};
+
 struct boot_images {
-	const char *kernel, *initrd, *cmdline;
+	struct boot_file kernel;  /* -kernel, or -bios */
+	struct boot_file initrd;  /* len 0 when there is none */
+	struct boot_file vmlinux; /* a bzImage's kernel unpacked (unpack cache), or len 0 */
+	const char *cmdline;
 	uint64_t rsdp; /* guest address of the RSDP */
 };
+
+/**
+ * boot_images_open() - map @kernel and @initrd (NULL: none) and, for a bzImage,
+ * its unpacked kernel from the unpack cache. @opt names the kernel's option in
+ * messages ("-kernel" or "-bios").
+ * Return: 0, or -errno with @err filled (missing file, not a regular file).
+ */
+int boot_images_open(struct boot_images *img, const char *opt, const char *kernel,
+		     const char *initrd, char *err, size_t errlen);
+
+/** boot_images_close() - unmap everything. Safe on a zeroed structure. */
+void boot_images_close(struct boot_images *img);
+
+/**
+ * linux_unpack() - for a bzImage whose payload wisp can unpack: map the vmlinux
+ * from the unpack cache (unpacking and storing it first if needed) into
+ * @img->vmlinux. Leaves it empty otherwise.
+ */
+void linux_unpack(struct boot_images *img);
 
 /**
  * linux_is_bzimage() - does @hdr (the file's first bytes, @len long) carry the
@@ -73,12 +103,12 @@ int pvh_load(const struct guest_mem *m, const struct boot_images *img, struct bo
 	     char *err, size_t errlen);
 
 /**
- * load_initrd() - read @path into the highest page-aligned spot of low RAM that
+ * load_initrd() - copy @f into the highest page-aligned spot of low RAM that
  * ends at or below @limit and starts at or above @floor.
  * Return: 0 (with *@gpa, *@size) or -errno with @err filled.
  */
-int load_initrd(const struct guest_mem *m, const char *path, uint64_t floor, uint64_t limit,
-		uint64_t *gpa, uint64_t *size, char *err, size_t errlen);
+int load_initrd(const struct guest_mem *m, const struct boot_file *f, uint64_t floor,
+		uint64_t limit, uint64_t *gpa, uint64_t *size, char *err, size_t errlen);
 
 /**
  * read_file() - read a whole regular file of at most @max bytes into a new buffer.
