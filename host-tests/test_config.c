@@ -383,6 +383,7 @@ static const struct bad bads[] = {
 	{{"-sandbox", "spawn=deny"}, "wisp: -sandbox spawn=deny: unsupported parameter 'spawn'"},
 	{{"-sandbox", "maybe"}, "wisp: -sandbox maybe: enable must be on or off"},
 	{{"-runas", ""}, "wisp: -runas: empty user name"},
+	{{"-chroot", ""}, "wisp: -chroot: empty file name"},
 };
 
 /* Options that take an argument: each must say so when it comes last. */

@@ -695,6 +695,11 @@ static int opt_pidfile(struct parser *p, const char *arg)
 	return set_path(p, arg, &p->c->pidfile);
 }
 
+static int opt_chroot(struct parser *p, const char *arg)
+{
+	return set_path(p, arg, &p->c->chroot_dir);
+}
+
 /* -runas USER: the account is looked up at start-up, not here */
 static int opt_runas(struct parser *p, const char *arg)
 {
@@ -742,6 +747,7 @@ static const struct option options[] = {
 	{.name = "no-reboot", .flag = offsetof(struct config, no_reboot)},
 	{.name = "pidfile", .parse = opt_pidfile},
 	{.name = "runas", .parse = opt_runas},
+	{.name = "chroot", .parse = opt_chroot},
 	{.name = "device", .parse = opt_device},
 	{.name = "qmp", .parse = opt_qmp},
 	{.name = "chardev", .parse = opt_chardev},
@@ -842,6 +848,7 @@ const char *config_usage(void)
 	       "-S               start with the vCPUs paused (QMP 'cont' starts them)\n"
 	       "-sandbox on|off  seccomp filters for every thread (default on)\n"
 	       "-runas user      drop to user's uid and gids once the VM is built\n"
+	       "-chroot dir      chroot to dir once the VM is built\n"
 	       "\n"
 	       "Display options:\n"
 	       "-nographic       no graphics (wisp never has any)\n"

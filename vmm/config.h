@@ -18,18 +18,19 @@ enum serial_kind {
 };
 
 struct config {
-	const char *kernel;    /* -kernel: bzImage or PVH ELF */
-	const char *initrd;    /* -initrd */
-	const char *append;    /* -append, "" when absent */
-	const char *bios;      /* -bios: firmware as a PVH ELF */
-	const char *name;      /* -name */
-	const char *pidfile;   /* -pidfile */
-	const char *runas;     /* -runas USER */
-	uint64_t ram_size;     /* -m, bytes; default 512 MiB */
-	unsigned int cpus;     /* -smp cpus=N (or -smp N); default 1 */
-	unsigned int max_cpus; /* -smp maxcpus=M; default = cpus */
-	unsigned int sockets;  /* -smp topology: sockets * cores * threads == max_cpus; */
-	unsigned int cores;    /* default 1 socket of max_cpus cores with 1 thread */
+	const char *kernel;	/* -kernel: bzImage or PVH ELF */
+	const char *initrd;	/* -initrd */
+	const char *append;	/* -append, "" when absent */
+	const char *bios;	/* -bios: firmware as a PVH ELF */
+	const char *name;	/* -name */
+	const char *pidfile;	/* -pidfile */
+	const char *runas;	/* -runas USER */
+	const char *chroot_dir; /* -chroot DIR */
+	uint64_t ram_size;	/* -m, bytes; default 512 MiB */
+	unsigned int cpus;	/* -smp cpus=N (or -smp N); default 1 */
+	unsigned int max_cpus;	/* -smp maxcpus=M; default = cpus */
+	unsigned int sockets;	/* -smp topology: sockets * cores * threads == max_cpus; */
+	unsigned int cores;	/* default 1 socket of max_cpus cores with 1 thread */
 	unsigned int threads;
 	enum serial_kind serial;
 	const char *serial_path; /* file: or unix: path */

@@ -47,6 +47,16 @@ static int drop_privileges(const char *name, uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* -chroot: every file wisp needs is open or mapped by now. */
+static int enter_chroot(const char *dir)
+{
+	if (chroot(dir) < 0 || chdir("/") < 0) {
+		fprintf(stderr, "wisp: -chroot %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
@@ -69,6 +79,7 @@ int main(int argc, char **argv)
 	timeline_start(cfg.timeline);
 	if (vm_create(&vm, &cfg) == 0 && vm_load(&vm) == 0 &&
 	    (!cfg.pidfile || write_pidfile(cfg.pidfile) == 0) &&
+	    (!cfg.chroot_dir || enter_chroot(cfg.chroot_dir) == 0) &&
 	    (!cfg.runas || drop_privileges(cfg.runas, uid, gid) == 0))
 		status = vm_run(&vm);
 	vm_destroy(&vm);
