@@ -555,6 +555,7 @@ struct qmp *qmp_create(struct vm *vm, const char *const *paths, unsigned int nr_
 		return NULL;
 	}
 	q->vm = vm;
+	json_object_seed(0); /* reads /dev/urandom now, before the sandbox forbids open */
 	for (unsigned int i = 0; i < nr_paths && i < CONFIG_MAX_MONITORS; i++) {
 		struct listener *l = &q->ls[q->nr_listen];
 
