@@ -110,13 +110,6 @@ int pvh_load(const struct guest_mem *m, const struct boot_images *img, struct bo
 int load_initrd(const struct guest_mem *m, const struct boot_file *f, uint64_t floor,
 		uint64_t limit, uint64_t *gpa, uint64_t *size, char *err, size_t errlen);
 
-/**
- * read_file() - read a whole regular file of at most @max bytes into a new buffer.
- * Return: 0 (caller frees *@buf), -ENOEXEC when not a regular file or too big,
- * or another -errno.
- */
-int read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
-
 /* What elf_load() found. */
 struct elf_image {
 	uint64_t entry;	    /* e_entry */
@@ -142,12 +135,6 @@ int elf_load(const struct guest_mem *m, const uint8_t *p, size_t len, struct elf
  */
 int unpack_vmlinux(const char *path, const uint8_t *payload, size_t len, size_t max, uint8_t **out,
 		   size_t *out_len);
-
-/**
- * read_full() - read exactly @len bytes (a short file is an error, EIO).
- * Return: @len, or -1 with errno set.
- */
-ssize_t read_full(int fd, void *buf, size_t len);
 
 /* -smp topology: sockets of cores of threads. */
 struct x86_topology {
