@@ -22,6 +22,19 @@
 #define VIRT_RESET_STUB_ADDR 0x000FFFE0 /* last 32 bytes: real-mode reset vector stub */
 #define VIRT_KERNEL_ADDR 0x01000000	/* bzImage protected-mode part */
 
+/* PCI: ECAM for bus 0 and the two windows BARs live in. wisp places every BAR in
+ * the 32-bit window; the guest may move 64-bit BARs into the 64-bit one. Guest RAM
+ * must end below the 64-bit window (-m is limited accordingly). */
+#define VIRT_PCI_MMIO32_BASE 0xC0000000
+#define VIRT_PCI_MMIO32_SIZE 0x20000000
+#define VIRT_PCI_ECAM_BASE 0xE0000000
+#define VIRT_PCI_ECAM_SIZE 0x00100000 /* bus 0 only: 32 devices x 8 functions x 4 KiB */
+#define VIRT_PCI_BUS_MAX 0
+#define VIRT_PCI_MMIO64_BASE 0x4000000000
+#define VIRT_PCI_MMIO64_SIZE 0x4000000000
+#define VIRT_PCI_HOST_VENDOR 0x1B36 /* the generic PCIe host bridge ID */
+#define VIRT_PCI_HOST_DEVICE 0x0008
+
 /* MMIO blocks inside the hole. */
 #define VIRT_GED_BASE 0xFEA00000 /* GED event selector (32-bit, read) */
 #define VIRT_GED_SIZE 0x4
@@ -56,6 +69,9 @@
 /* ---- Interrupts (IOAPIC GSIs) ---- */
 #define VIRT_GSI_COM1 4
 #define VIRT_GSI_GED 22
+#define VIRT_GSI_PCI_INTA 16 /* INTA..INTD of slot s on pin p: 16 + (s + p) % 4 */
 #define VIRT_IOAPIC_PINS 24
+/* GSIs from here up are MSI routes (KVM GSI routing), never IOAPIC pins. */
+#define VIRT_GSI_MSI_BASE 24
 
 #endif
