@@ -39,6 +39,7 @@ static const int common[] = {
 	SCMP_SYS(rseq),
 	SCMP_SYS(set_robust_list),
 	SCMP_SYS(getrandom),
+	SCMP_SYS(eventfd2), /* an MSI-X vector's irqfd is made at its first use */
 };
 
 /* The event loop: backends, QMP clients and reset. No file is opened any more:
@@ -55,14 +56,14 @@ static const int main_only[] = {
 
 /* ioctl request numbers each role may use. */
 static const unsigned long vcpu_ioctls[] = {
-	KVM_RUN,
-	KVM_GET_REGS,
-	KVM_IRQ_LINE,
+	KVM_RUN,   KVM_GET_REGS,	KVM_IRQ_LINE, KVM_IOEVENTFD, /* a guest moved a BAR */
+	KVM_IRQFD, KVM_SET_GSI_ROUTING,				     /* MSI-X vectors */
 };
 static const unsigned long main_ioctls[] = {
-	KVM_IRQ_LINE, KVM_GET_REGS, KVM_SET_REGS,  KVM_GET_SREGS,    KVM_SET_SREGS,
-	KVM_SET_FPU,  KVM_SET_MSRS, KVM_SET_LAPIC, KVM_SET_MP_STATE, KVM_SET_IRQCHIP,
-	TCSETS,	      TCSETSW,	    TCGETS,
+	KVM_IRQ_LINE,	  KVM_GET_REGS,	   KVM_SET_REGS, KVM_GET_SREGS,
+	KVM_SET_SREGS,	  KVM_SET_FPU,	   KVM_SET_MSRS, KVM_SET_LAPIC,
+	KVM_SET_MP_STATE, KVM_SET_IRQCHIP, TCSETS,	 TCSETSW,
+	TCGETS,		  KVM_IOEVENTFD,   KVM_IRQFD,	 KVM_SET_GSI_ROUTING,
 };
 
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
