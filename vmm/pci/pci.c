@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msix.h"
 #include "platform/virt.h"
 
 static pthread_mutex_t intx_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -103,9 +104,11 @@ static uint64_t bar_addr(const struct pci_dev *d, int i)
 
 static bool in_window(uint64_t a, uint64_t size)
 {
+	if (a + size < a)
+		return false;
 	return (a >= VIRT_PCI_MMIO32_BASE &&
 		a + size <= VIRT_PCI_MMIO32_BASE + (uint64_t)VIRT_PCI_MMIO32_SIZE) ||
-	       (a >= VIRT_PCI_MMIO64_BASE && a + size > a &&
+	       (a >= VIRT_PCI_MMIO64_BASE &&
 		a + size <= VIRT_PCI_MMIO64_BASE + VIRT_PCI_MMIO64_SIZE);
 }
 
@@ -264,6 +267,7 @@ void pci_ecam_io(void *opaque, uint64_t offset, uint8_t *data, uint32_t len, boo
 		update_gsi(p, pci_intx_gsi(d->slot));
 		pthread_mutex_unlock(&intx_lock);
 	}
+	msix_cfg_written(d, reg, len);
 	if (d->cfg_access)
 		d->cfg_access(d, reg, len, true);
 	pthread_mutex_unlock(&d->lock);

@@ -395,8 +395,6 @@ static void cfg_access(struct pci_dev *d, uint32_t off, uint32_t len, bool is_wr
 {
 	struct virtio_dev *v = (struct virtio_dev *)d;
 
-	if (is_write)
-		msix_cfg_written(d, off, len);
 	pci_cfg_window(v, off, len, is_write);
 }
 
