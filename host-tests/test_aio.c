@@ -2,6 +2,7 @@
  * io_uring and threads, on a temporary file in /tmp. No /dev/kvm needed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <limits.h>
 #include <seccomp.h>
 #include <setjmp.h>
@@ -16,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -584,6 +586,30 @@ static void test_short_read_continues(void **state)
 	munmap(p, 3 * BLK);
 }
 
+/* The ring takes no io_uring_register() calls once aio has set it up. */
+static void test_uring_restricted(void **state)
+{
+	struct io_uring_probe probe[2];
+	char link[64], name[64];
+	int rings = 0;
+
+	need_aio();
+	for (int fd = 0; fd < 1024; fd++) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, name, sizeof(name) - 1);
+		if (n < 0 || (name[n] = 0, !strstr(name, "io_uring")))
+			continue;
+		rings++;
+		memset(probe, 0, sizeof(probe));
+		assert_int_equal(
+			syscall(__NR_io_uring_register, fd, IORING_REGISTER_PROBE, probe, 1), -1);
+		assert_int_equal(errno, EACCES);
+	}
+	assert_int_equal(rings, 1);
+}
+
 /* Run @fn in a child process; it reports through its exit status. */
 static void in_child(int (*fn)(void))
 {
@@ -702,6 +728,7 @@ int main(void)
 		BOTH(test_done_once),
 		BOTH(test_short_write),
 		IN_MODE(test_short_read_continues, io_uring),
+		IN_MODE(test_uring_restricted, io_uring),
 		IN_MODE(test_no_uring, io_uring),
 	};
 

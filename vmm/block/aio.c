@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "evloop.h"
@@ -393,12 +394,19 @@ static void reap(struct aio *a)
 				complete(a, s);
 		}
 	} else {
-		struct slot *list;
+		struct slot *stack, *list = NULL;
 
 		pthread_mutex_lock(&a->lock);
-		list = a->done_list;
+		stack = a->done_list;
 		a->done_list = NULL;
 		pthread_mutex_unlock(&a->lock);
+		while (stack) { /* newest first: turn into completion order */
+			struct slot *s = stack;
+
+			stack = s->next;
+			s->next = list;
+			list = s;
+		}
 		while (list) {
 			struct slot *s = list;
 
@@ -480,24 +488,46 @@ void aio_drain(struct aio *a)
 
 /* ---- set-up ---- */
 
-/* Return: 0, or -errno when this kernel's io_uring cannot do what aio needs. */
+/* io_uring_register(2) itself: Debian's liburing 2.3 does not export
+ * io_uring_register_restrictions() and io_uring_enable_rings() from its .so. */
+static int ring_register(struct aio *a, unsigned int opcode, const void *arg, unsigned int n)
+{
+	return syscall(__NR_io_uring_register, a->ring.ring_fd, opcode, arg, n) < 0 ? -errno : 0;
+}
+
+/*
+ * The ring starts disabled and is enabled restricted to the operations aio
+ * issues, with no SQE flags and no further io_uring_register() calls: what a
+ * compromised loop thread can do through it stays what aio does.
+ * Return: 0, or -errno when this kernel's io_uring cannot do what aio needs.
+ */
 static int uring_init(struct aio *a)
 {
-	static const int ops[] = {IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC,
-				  IORING_OP_FALLOCATE, IORING_OP_NOP};
+	static const uint8_t ops[] = {IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC,
+				      IORING_OP_FALLOCATE, IORING_OP_NOP};
+	struct io_uring_restriction res[sizeof(ops) + 1] = {
+		{.opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED, .sqe_flags = 0},
+	};
 	struct io_uring_probe *probe;
-	int ret = io_uring_queue_init(a->depth, &a->ring, 0);
+	int ret = io_uring_queue_init(a->depth, &a->ring, IORING_SETUP_R_DISABLED);
 
 	if (ret < 0)
 		return ret;
 	probe = io_uring_get_probe_ring(&a->ring);
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]) && ret == 0; i++)
+	for (size_t i = 0; i < sizeof(ops); i++) {
 		if (!probe || !io_uring_opcode_supported(probe, ops[i]))
 			ret = -EOPNOTSUPP;
+		res[i + 1] = (struct io_uring_restriction){.opcode = IORING_RESTRICTION_SQE_OP,
+							   .sqe_op = ops[i]};
+	}
 	if (probe)
 		io_uring_free_probe(probe);
 	if (ret == 0)
 		ret = io_uring_register_eventfd(&a->ring, a->efd);
+	if (ret == 0)
+		ret = ring_register(a, IORING_REGISTER_RESTRICTIONS, res, sizeof(ops) + 1);
+	if (ret == 0)
+		ret = ring_register(a, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
 	if (ret < 0)
 		io_uring_queue_exit(&a->ring);
 	else
