@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "evloop.h"
+#include "sandbox.h"
 
 #define AIO_MAX_DEPTH 4096
 #define AIO_WORKERS 4
@@ -295,6 +296,7 @@ static int64_t sync_issue(struct aio *a, struct slot *s)
 static void *worker(void *opaque)
 {
 	struct aio *a = opaque;
+	bool sandboxed = false;
 
 	pthread_mutex_lock(&a->lock);
 	for (;;) {
@@ -309,6 +311,13 @@ static void *worker(void *opaque)
 		}
 		a->todo_head = s->next;
 		pthread_mutex_unlock(&a->lock);
+		/* Workers start before the sandbox exists; each enters it before its
+		 * first request, which the guest can only make once wisp runs. */
+		if (!sandboxed && sandbox_active()) {
+			if (sandbox_enter(SANDBOX_AIO) < 0)
+				abort();
+			sandboxed = true;
+		}
 
 		while (advance(a, s, sync_issue(a, s)))
 			;

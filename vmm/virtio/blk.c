@@ -254,6 +254,7 @@ static void blk_notify(struct virtio_dev *v, unsigned int qi)
 
 	if (!c)
 		return;
+	aio_plug(b->aio); /* one submission for everything this kick brought */
 	do {
 		while (b->inflight[qi] < q->size && (got = virtq_pop(q, c)) == 1) {
 			struct req *r;
@@ -282,6 +283,7 @@ static void blk_notify(struct virtio_dev *v, unsigned int qi)
 			break;
 		}
 	} while (b->inflight[qi] < q->size && virtq_enable_notify(q));
+	aio_unplug(b->aio);
 	free(c);
 }
 
