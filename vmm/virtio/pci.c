@@ -84,7 +84,10 @@ void virtio_fail(struct virtio_dev *v, const char *why)
 {
 	if (v->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
-	fprintf(stderr, "wisp: %s: %s; device needs reset\n", v->pci.name, why);
+	/* A guest can break and reset a device in a loop: say it a few times only. */
+	if (v->nr_fails < 10)
+		fprintf(stderr, "wisp: %s: %s; device needs reset%s\n", v->pci.name, why,
+			++v->nr_fails == 10 ? " (further reports suppressed)" : "");
 	v->status |= VIRTIO_STATUS_NEEDS_RESET;
 	for (unsigned int q = 0; q < v->nr_queues; q++)
 		v->queues[q].vq.ready = false;

@@ -76,7 +76,8 @@ struct virtio_dev {
 	uint32_t dfselect, gfselect;
 	uint16_t queue_select, config_msix;
 	uint8_t status, isr, config_gen;
-	uint8_t cfg_cap; /* the VIRTIO_PCI_CAP_PCI_CFG capability */
+	uint8_t cfg_cap;       /* the VIRTIO_PCI_CAP_PCI_CFG capability */
+	unsigned int nr_fails; /* virtio_fail() reports, to keep stderr bounded */
 	struct virtio_queue {
 		struct virtq vq;
 		uint16_t msix;
