@@ -24,6 +24,9 @@
 #define SUBOPTS_MAX 1024  /* longest argument that has key=value sub-options */
 #define STOP 1		  /* parse_one(): stop parsing, all is well */
 
+/* Values cut out of a sub-option list fit the path buffers of struct config. */
+_Static_assert(SUBOPTS_MAX <= CONFIG_PATH_MAX, "a -drive file= or -chardev path= may not fit");
+
 /* -smp parameters as given (0 = absent); several -smp options merge as in QEMU. */
 struct smp {
 	unsigned int cpus, maxcpus, sockets, cores, threads;
@@ -33,7 +36,7 @@ struct smp {
 /* A -drive or -device that adds a PCI device, kept for references resolved at the end. */
 struct pending_dev {
 	const char *opt, *arg;	 /* as typed, for messages */
-	char ref[CONFIG_ID_MAX]; /* blk: drive=, net: netdev=; "" once resolved */
+	char ref[CONFIG_ID_MAX]; /* blk: drive=, net: netdev=; "" for none (if=virtio) */
 };
 
 /* -device virtconsole: attached to its virtio-serial-pci once every device is known. */
