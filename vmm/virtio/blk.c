@@ -63,6 +63,7 @@ struct blk {
 	struct aio *aio;
 	uint64_t sectors;
 	bool readonly, direct, discard;
+	bool no_flush; /* cache=unsafe */
 	char serial[ID_BYTES];
 	uint64_t gen;		/* bumped by reset: older requests are forgotten */
 	unsigned int *inflight; /* per queue, at most its size */
@@ -232,7 +233,9 @@ static int start(struct req *r, struct virtq_chain *c)
 		return start_rw(r, type, sector, data_len);
 	case T_FLUSH:
 		r->aio.op = AIO_FLUSH;
-		return r->b->readonly ? S_OK : aio_submit(r->b->aio, &r->aio) ? S_IOERR : -1;
+		if (r->b->readonly || r->b->no_flush)
+			return S_OK;
+		return aio_submit(r->b->aio, &r->aio) ? S_IOERR : -1;
 	case T_GET_ID:
 		r->written = (uint32_t)virtq_buf_to_iov(r->iov, (unsigned int)r->iovcnt, 0,
 							r->b->serial, ID_BYTES);
@@ -345,9 +348,10 @@ struct virtio_dev *virtio_blk_create(struct vm *vm, const struct config_pci_dev 
 {
 	const struct config_drive *dr = &vm->cfg->drives[d->drive];
 	unsigned int nq = d->num_queues ? d->num_queues : 1;
-	uint64_t features = 1ULL << F_SEG_MAX | 1ULL << F_BLK_SIZE | 1ULL << F_FLUSH |
-			    1ULL << F_WRITE_ZEROES | (nq > 1 ? 1ULL << F_MQ : 0) |
-			    (dr->readonly ? 1ULL << F_RO : 0) |
+	/* Without FLUSH the driver sees a write-through disk. */
+	uint64_t features = 1ULL << F_SEG_MAX | 1ULL << F_BLK_SIZE |
+			    (dr->writethrough ? 0 : 1ULL << F_FLUSH) | 1ULL << F_WRITE_ZEROES |
+			    (nq > 1 ? 1ULL << F_MQ : 0) | (dr->readonly ? 1ULL << F_RO : 0) |
 			    (dr->discard ? 1ULL << F_DISCARD : 0);
 	struct blk *b = calloc(1, sizeof(*b));
 	uint8_t *cfg;
@@ -369,12 +373,13 @@ struct virtio_dev *virtio_blk_create(struct vm *vm, const struct config_pci_dev 
 	b->readonly = dr->readonly;
 	b->direct = dr->direct;
 	b->discard = dr->discard;
+	b->no_flush = dr->no_flush;
 	memcpy(b->serial, d->serial, strnlen(d->serial, ID_BYTES));
 	cfg = b->v.config;
 	memcpy(cfg + C_CAPACITY, &b->sectors, 8);
 	put32(cfg + C_SEG_MAX, SEG_MAX);
 	put32(cfg + C_BLK_SIZE, SECTOR);
-	cfg[C_WRITEBACK] = 1;
+	cfg[C_WRITEBACK] = !dr->writethrough;
 	memcpy(cfg + C_NUM_QUEUES, &(uint16_t){(uint16_t)nq}, 2);
 	put32(cfg + C_MAX_DISCARD_SECTORS, MAX_DISCARD_SECTORS);
 	put32(cfg + C_MAX_DISCARD_SEG, DISCARD_SEGS);
