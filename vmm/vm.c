@@ -198,9 +198,18 @@ static int setup_pci(struct vm *vm)
 			return -EINVAL;
 		}
 		vm->virtio[vm->nr_virtio++] = v;
-		if ((ret = virtio_plug(v, d->slot, err, sizeof(err))) < 0) {
-			fprintf(stderr, "%s\n", err);
-			return ret;
+	}
+	/* Devices with addr= first, so that the others fill the slots around them. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned int i = 0; i < c->nr_pci_devs; i++) {
+			int slot = c->pci_devs[i].slot;
+
+			if ((slot < 0) != pass)
+				continue;
+			if ((ret = virtio_plug(vm->virtio[i], slot, err, sizeof(err))) < 0) {
+				fprintf(stderr, "%s\n", err);
+				return ret;
+			}
 		}
 	}
 	return 0;
