@@ -34,6 +34,13 @@ static void dma_start(void)
 		dma_end = LOW_4G;
 }
 
+size_t dma_free_bytes(void)
+{
+	if (!dma_end)
+		dma_start();
+	return dma_end - dma_next;
+}
+
 void *dma_alloc(size_t size, size_t align)
 {
 	uintptr_t a;
@@ -259,6 +266,49 @@ uint64_t virtio_cfg64(const struct virtio_dev *v, unsigned off)
 
 /* ---- Split virtqueues ---- */
 
+/* Empties the rings and gives the queue's memory to the device (Q_SELECT is set). */
+static int vq_program(struct vq *q)
+{
+	struct virtio_dev *v = q->dev;
+	unsigned size = q->size;
+
+	memset(q->desc, 0, 16 * size);
+	memset(q->avail, 0, 6 + 2 * size);
+	memset(q->used, 0, 6 + 8 * size);
+	memset(q->cookie, 0, sizeof(q->cookie));
+	memset(q->chain_len, 0, sizeof(q->chain_len));
+	if ((v->features & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC)) && !q->indirect)
+		q->indirect = dma_alloc(sizeof(struct vring_desc) * VQ_MAX_INDIRECT * size, 4096);
+	q->event_idx = v->features & VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+	for (unsigned i = 0; i < size; i++)
+		q->desc[i].next = (uint16_t)(i + 1);
+	q->num_free = q->size;
+	q->free_head = q->last_used = q->avail_idx = q->last_kick = 0;
+
+	virtio_common_write16(v, VIRTIO_COMMON_Q_SIZE, q->size);
+	virtio_common_write32(v, VIRTIO_COMMON_Q_DESCLO, (uint32_t)(uintptr_t)q->desc);
+	virtio_common_write32(v, VIRTIO_COMMON_Q_DESCHI, 0);
+	virtio_common_write32(v, VIRTIO_COMMON_Q_AVAILLO, (uint32_t)(uintptr_t)q->avail);
+	virtio_common_write32(v, VIRTIO_COMMON_Q_AVAILHI, 0);
+	virtio_common_write32(v, VIRTIO_COMMON_Q_USEDLO, (uint32_t)(uintptr_t)q->used);
+	virtio_common_write32(v, VIRTIO_COMMON_Q_USEDHI, 0);
+	virtio_common_write16(v, VIRTIO_COMMON_Q_MSIX, q->msix);
+	if (virtio_common16(v, VIRTIO_COMMON_Q_MSIX) != q->msix) {
+		printf("virtio: queue %u: MSI-X vector %#x refused\n", q->index, q->msix);
+		return -1;
+	}
+	uint16_t noff = virtio_common16(v, VIRTIO_COMMON_Q_NOFF);
+	uint64_t nbyte = (uint64_t)noff * v->notify_mult;
+	if (nbyte + 2 > v->notify_len) {
+		printf("virtio: queue %u: notify offset %#lx outside the %#x-byte notify area\n",
+		       q->index, nbyte, v->notify_len);
+		return -1;
+	}
+	q->notify = (volatile uint16_t *)(v->notify + nbyte);
+	virtio_common_write16(v, VIRTIO_COMMON_Q_ENABLE, 1);
+	return 0;
+}
+
 int vq_init(struct vq *q, struct virtio_dev *v, unsigned index, unsigned size, uint16_t msix)
 {
 	uint16_t max;
@@ -283,38 +333,19 @@ int vq_init(struct vq *q, struct virtio_dev *v, unsigned index, unsigned size, u
 	q->dev = v;
 	q->index = (uint16_t)index;
 	q->size = (uint16_t)size;
+	q->msix = msix;
 	q->desc = dma_alloc(16 * size, 4096);
 	q->avail = dma_alloc(6 + 2 * size, 4096);
 	q->used = dma_alloc(6 + 8 * size, 4096);
-	if (v->features & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC))
-		q->indirect = dma_alloc(sizeof(struct vring_desc) * VQ_MAX_INDIRECT * size, 4096);
-	q->event_idx = v->features & VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
-	for (unsigned i = 0; i < size; i++)
-		q->desc[i].next = (uint16_t)(i + 1);
-	q->num_free = q->size;
+	return vq_program(q);
+}
 
-	virtio_common_write16(v, VIRTIO_COMMON_Q_SIZE, q->size);
-	virtio_common_write32(v, VIRTIO_COMMON_Q_DESCLO, (uint32_t)(uintptr_t)q->desc);
-	virtio_common_write32(v, VIRTIO_COMMON_Q_DESCHI, 0);
-	virtio_common_write32(v, VIRTIO_COMMON_Q_AVAILLO, (uint32_t)(uintptr_t)q->avail);
-	virtio_common_write32(v, VIRTIO_COMMON_Q_AVAILHI, 0);
-	virtio_common_write32(v, VIRTIO_COMMON_Q_USEDLO, (uint32_t)(uintptr_t)q->used);
-	virtio_common_write32(v, VIRTIO_COMMON_Q_USEDHI, 0);
-	virtio_common_write16(v, VIRTIO_COMMON_Q_MSIX, msix);
-	if (virtio_common16(v, VIRTIO_COMMON_Q_MSIX) != msix) {
-		printf("virtio: queue %u: MSI-X vector %#x refused\n", index, msix);
+int vq_reinit(struct vq *q)
+{
+	if (q->index >= q->dev->num_queues)
 		return -1;
-	}
-	uint16_t noff = virtio_common16(v, VIRTIO_COMMON_Q_NOFF);
-	uint64_t nbyte = (uint64_t)noff * v->notify_mult;
-	if (nbyte + 2 > v->notify_len) {
-		printf("virtio: queue %u: notify offset %#lx outside the %#x-byte notify area\n",
-		       index, nbyte, v->notify_len);
-		return -1;
-	}
-	q->notify = (volatile uint16_t *)(v->notify + nbyte);
-	virtio_common_write16(v, VIRTIO_COMMON_Q_ENABLE, 1);
-	return 0;
+	virtio_common_write16(q->dev, VIRTIO_COMMON_Q_SELECT, q->index);
+	return vq_program(q);
 }
 
 int vq_add(struct vq *q, const struct vq_buf *bufs, unsigned n, void *cookie, bool indirect)

@@ -95,6 +95,9 @@ struct vring_used {
 /* ---- DMA memory (identity-mapped RAM after the program image) ---- */
 /* Zeroed memory aligned to align (a power of two); fails the test when RAM runs out. */
 void *dma_alloc(size_t size, size_t align);
+/* Bytes left between the allocator and the end of RAM (dma_alloc of all of them, aligned to
+ * 4096, leaves nothing above: handy for buffers a device may overrun). */
+size_t dma_free_bytes(void);
 
 /* ---- Devices ---- */
 struct virtio_dev {
@@ -149,7 +152,7 @@ uint8_t virtio_isr(const struct virtio_dev *v);
 
 struct vq {
 	struct virtio_dev *dev;
-	uint16_t index, size;
+	uint16_t index, size, msix;
 	struct vring_desc *desc;
 	struct vring_avail *avail;
 	struct vring_used *used;
@@ -172,6 +175,9 @@ struct vq_buf {
  * MSI-X vector msix (VIRTIO_MSI_NO_VECTOR for none), and enables it. Before DRIVER_OK.
  * Returns 0 or -1 (no such queue, vector refused). */
 int vq_init(struct vq *q, struct virtio_dev *v, unsigned index, unsigned size, uint16_t msix);
+/* Sets the same queue up again with the same memory and vector, rings emptied (after a reset
+ * and renegotiation; the device must have forgotten the old rings). Returns 0 or -1. */
+int vq_reinit(struct vq *q);
 /* Queues one request of n buffers (device-readable ones first) with cookie, as a direct chain
  * or, if indirect and the feature was negotiated, as one indirect descriptor. Does not notify.
  * Returns the head descriptor index, or -1 when the ring is full. */
