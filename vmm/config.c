@@ -10,13 +10,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/virt.h"
+
 #define MiB (1024ULL * 1024)
 #define DEFAULT_RAM (512 * MiB)
+#define GiB (1024 * MiB)
 #define MIN_RAM (32 * MiB)
+/* Low RAM ends at the 32-bit hole, the rest starts at 4 GiB and must end below
+ * the 64-bit PCI window. */
+#define MAX_RAM (VIRT_MMIO_HOLE_BASE + (VIRT_PCI_MMIO64_BASE - VIRT_HIGH_RAM_BASE))
 #define RAM_ALIGN 4096ULL /* -m rounds up to whole pages, as QEMU does */
 #define MAX_CPUS 4096	  /* the VMM checks KVM's own limit later */
 #define SUBOPTS_MAX 1024  /* longest argument that has key=value sub-options */
 #define STOP 1		  /* parse_one(): stop parsing, all is well */
+
+/* Values cut out of a sub-option list fit the path buffers of struct config. */
+_Static_assert(SUBOPTS_MAX <= CONFIG_PATH_MAX, "a -drive file= or -chardev path= may not fit");
 
 /* -smp parameters as given (0 = absent); several -smp options merge as in QEMU. */
 struct smp {
@@ -24,17 +33,29 @@ struct smp {
 	bool seen;
 };
 
-struct chardev_opt {
-	char id[64];
-	char path[UNIX_PATH_MAX];
+/* A -drive or -device that adds a PCI device, kept for references resolved at the end. */
+struct pending_dev {
+	const char *opt, *arg;	 /* as typed, for messages */
+	char ref[CONFIG_ID_MAX]; /* blk: drive=, net: netdev=; "" for none (if=virtio) */
+};
+
+/* -device virtconsole: attached to its virtio-serial-pci once every device is known. */
+struct console {
+	const char *opt, *arg;
+	char id[CONFIG_ID_MAX];
+	char chardev[CONFIG_ID_MAX];
+	char bus[CONFIG_ID_MAX]; /* bus=ID.0 without ".0"; "" when not given */
 };
 
 struct parser {
 	struct config *c;
-	struct chardev_opt chardevs[CONFIG_MAX_MONITORS];
-	unsigned int nr_chardevs;
 	char mon_chardev[CONFIG_MAX_MONITORS][64]; /* -mon's chardev, by monitor index */
 	unsigned int nr_qmp;			   /* -qmp monitors so far */
+	const char *chardev_opt[CONFIG_MAX_CHARDEVS], *chardev_arg[CONFIG_MAX_CHARDEVS];
+	struct pending_dev devs[CONFIG_MAX_PCI_DEVICES]; /* by pci_devs[] index */
+	struct console consoles[CONFIG_MAX_PCI_DEVICES];
+	unsigned int nr_consoles;
+	unsigned int nr_net; /* virtio-net-pci devices so far, for default MACs */
 	char *err;
 	size_t errlen;
 	const char *opt; /* the option as typed, for messages */
@@ -269,7 +290,11 @@ static int set_ram_size(struct parser *p, const char *arg, const char *val)
 	if (bytes < MIN_RAM)
 		return fail(p, "%s %s: too little memory (the minimum is %llu MiB)", p->opt, arg,
 			    MIN_RAM / MiB);
-	p->c->ram_size = (bytes + RAM_ALIGN - 1) & ~(RAM_ALIGN - 1);
+	bytes = (bytes + RAM_ALIGN - 1) & ~(RAM_ALIGN - 1);
+	if (bytes > MAX_RAM)
+		return fail(p, "%s %s: too much memory (the maximum is %llu GiB)", p->opt, arg,
+			    (unsigned long long)MAX_RAM / GiB);
+	p->c->ram_size = bytes;
 	return 0;
 }
 
@@ -484,45 +509,135 @@ static int opt_qmp(struct parser *p, const char *arg)
 	return 0;
 }
 
-static int chardev_id(struct parser *p, const char *arg, const struct item *it)
+/* QEMU's rule for ids: a letter, then letters, digits, '-', '.' or '_'. */
+static int set_id(struct parser *p, const char *arg, const char *val, char *id)
 {
-	struct chardev_opt *cd = &p->chardevs[p->nr_chardevs];
+	size_t len = strlen(val);
+	bool ok = isalpha((unsigned char)val[0]);
 
-	if (strcmp(it->key, "id"))
-		return unsupported_param(p, arg, it);
-	if (!*it->val || strlen(it->val) >= sizeof(cd->id))
-		return fail_arg(p, arg, "id must be 1 to 63 characters");
-	memcpy(cd->id, it->val, strlen(it->val) + 1);
+	for (size_t i = 1; ok && i < len; i++)
+		ok = isalnum((unsigned char)val[i]) || strchr("-._", val[i]);
+	if (!ok)
+		return fail(p,
+			    "%s %s: bad id '%s' (a letter, then letters, digits, '-', '.' or '_')",
+			    p->opt, arg, val);
+	if (len >= CONFIG_ID_MAX)
+		return fail(p, "%s %s: id longer than %d bytes", p->opt, arg, CONFIG_ID_MAX - 1);
+	memcpy(id, val, len + 1);
 	return 0;
 }
 
-/* -chardev socket,id=C,path=P,server=on,wait=off: for -mon */
+/* A reference to an id (drive=, netdev=, chardev=); one that long cannot exist. */
+static int set_ref(struct parser *p, const char *arg, const struct item *it, char *ref)
+{
+	size_t len = strlen(it->val);
+
+	if (!len)
+		return fail(p, "%s %s: empty %s=", p->opt, arg, it->key);
+	if (len >= CONFIG_ID_MAX)
+		return fail(p, "%s %s: %s '%s' not found", p->opt, arg, it->key, it->val);
+	memcpy(ref, it->val, len + 1);
+	return 0;
+}
+
+/* Index of the entry whose id (its first member) is @id among @n, or -1; "" is no id. */
+static int find_id(const void *base, size_t size, unsigned int n, const char *id)
+{
+	for (unsigned int i = 0; *id && i < n; i++) {
+		if (!strcmp((const char *)base + i * size, id))
+			return (int)i;
+	}
+	return -1;
+}
+
+_Static_assert(offsetof(struct config_drive, id) == 0, "find_id() needs the id first");
+_Static_assert(offsetof(struct config_netdev, id) == 0, "find_id() needs the id first");
+_Static_assert(offsetof(struct config_chardev, id) == 0, "find_id() needs the id first");
+
+#define FIND_ID(array, n, id) find_id((array), sizeof((array)[0]), (n), (id))
+
+/* id= of the chardev being parsed; any other key is refused. */
+static int chardev_key(struct parser *p, const char *arg, const struct item *it)
+{
+	struct config *c = p->c;
+
+	if (strcmp(it->key, "id"))
+		return unsupported_param(p, arg, it);
+	return set_id(p, arg, it->val, c->chardevs[c->nr_chardevs].id);
+}
+
+/* stdio,id=C */
+static int chardev_stdio(struct parser *p, const char *arg, struct subopts *s)
+{
+	struct item it;
+	int r = 0;
+
+	while (!r && subopts_next(s, NULL, &it))
+		r = chardev_key(p, arg, &it);
+	return r;
+}
+
+/* file,id=C,path=P: output only */
+static int chardev_file(struct parser *p, const char *arg, struct subopts *s,
+			struct config_chardev *cd)
+{
+	const char *path = "";
+	struct item it;
+	int r = 0;
+
+	while (!r && subopts_next(s, NULL, &it)) {
+		if (!strcmp(it.key, "path"))
+			path = it.val;
+		else
+			r = chardev_key(p, arg, &it);
+	}
+	if (r)
+		return r;
+	if (!*path)
+		return fail_arg(p, arg, "needs path=");
+	snprintf(cd->path, sizeof(cd->path), "%s", path); /* the argument is shorter */
+	return 0;
+}
+
+/* -chardev stdio,id=C | file,id=C,path=P | socket,id=C,path=P,server=on,wait=off */
 static int opt_chardev(struct parser *p, const char *arg)
 {
-	struct chardev_opt *cd;
+	struct config *c = p->c;
+	struct config_chardev *cd = &c->chardevs[c->nr_chardevs];
+	size_t n = strcspn(arg, ",");
 	struct subopts s;
 	int r;
 
-	if (p->nr_chardevs == CONFIG_MAX_MONITORS)
-		return fail_arg(p, arg, "too many chardevs");
-	cd = &p->chardevs[p->nr_chardevs];
-	cd->id[0] = '\0';
-	if (strncmp(arg, "socket,", 7) && strcmp(arg, "socket"))
-		return fail_arg(p, arg, "only the socket backend is supported");
+	if (c->nr_chardevs == CONFIG_MAX_CHARDEVS)
+		return fail(p, "%s %s: too many chardevs (at most %d)", p->opt, arg,
+			    CONFIG_MAX_CHARDEVS);
 	if ((r = subopts_init(p, &s, arg)))
 		return r;
-	s.pos += strlen("socket");
+	memset(cd, 0, sizeof(*cd));
+	s.pos += n + (arg[n] == ',');
 	s.first = false;
-	if (*s.pos == ',')
-		s.pos++;
-	if ((r = unix_server(p, arg, &s, cd->path, chardev_id)))
+	if (n == 6 && !strncmp(arg, "socket", n)) {
+		cd->kind = SERIAL_UNIX;
+		r = unix_server(p, arg, &s, cd->path, chardev_key);
+	} else if (n == 5 && !strncmp(arg, "stdio", n)) {
+		cd->kind = SERIAL_STDIO;
+		r = chardev_stdio(p, arg, &s);
+	} else if (n == 4 && !strncmp(arg, "file", n)) {
+		cd->kind = SERIAL_FILE;
+		r = chardev_file(p, arg, &s, cd);
+	} else {
+		return fail(p, "%s %s: unsupported backend '%.*s' (use stdio, file or socket)",
+			    p->opt, arg, (int)n, arg);
+	}
+	if (r)
 		return r;
 	if (!cd->id[0])
 		return fail_arg(p, arg, "needs id=");
-	for (unsigned int i = 0; i < p->nr_chardevs; i++)
-		if (!strcmp(p->chardevs[i].id, cd->id))
-			return fail_arg(p, arg, "duplicate chardev id");
-	p->nr_chardevs++;
+	if (FIND_ID(c->chardevs, c->nr_chardevs, cd->id) >= 0)
+		return fail_arg(p, arg, "duplicate chardev id");
+	p->chardev_opt[c->nr_chardevs] = p->opt;
+	p->chardev_arg[c->nr_chardevs] = arg;
+	c->nr_chardevs++;
 	return 0;
 }
 
@@ -558,23 +673,55 @@ static int opt_mon(struct parser *p, const char *arg)
 	return 0;
 }
 
-/* Each -mon names a -chardev given anywhere on the command line. */
+/* Each -mon names a -chardev socket, given anywhere on the command line, that
+ * nothing else uses. */
 static int mon_finish(struct parser *p)
 {
 	struct config *c = p->c;
 
 	for (unsigned int m = 0; m < c->nr_monitors; m++) {
-		unsigned int i;
+		const char *id = p->mon_chardev[m];
+		struct config_chardev *cd;
+		int i;
 
 		if (c->monitors[m])
 			continue;
-		for (i = 0; i < p->nr_chardevs; i++)
-			if (!strcmp(p->chardevs[i].id, p->mon_chardev[m]))
-				break;
-		if (i == p->nr_chardevs)
-			return fail(p, "-mon: chardev '%s' not found", p->mon_chardev[m]);
-		memcpy(c->monitor_buf[m], p->chardevs[i].path, strlen(p->chardevs[i].path) + 1);
+		i = FIND_ID(c->chardevs, c->nr_chardevs, id);
+		if (i < 0)
+			return fail(p, "-mon: chardev '%s' not found", id);
+		cd = &c->chardevs[i];
+		if (cd->kind != SERIAL_UNIX)
+			return fail(p,
+				    "-mon: chardev '%s' is not a socket (a monitor needs -chardev "
+				    "socket)",
+				    id);
+		if (cd->used)
+			return fail(p, "-mon: chardev '%s' is already in use", id);
+		cd->used = true;
+		memcpy(c->monitor_buf[m], cd->path, strlen(cd->path) + 1); /* < UNIX_PATH_MAX */
 		c->monitors[m] = c->monitor_buf[m];
+	}
+	return 0;
+}
+
+/* stdio serves one character device at most: -serial stdio (the default) or a
+ * -chardev stdio. */
+static int stdio_finish(struct parser *p)
+{
+	const struct config *c = p->c;
+	bool taken = c->serial == SERIAL_STDIO;
+
+	for (unsigned int i = 0; i < c->nr_chardevs; i++) {
+		if (c->chardevs[i].kind != SERIAL_STDIO)
+			continue;
+		if (taken)
+			return fail(p, "%s %s: cannot use stdio by multiple character devices%s",
+				    p->chardev_opt[i], p->chardev_arg[i],
+				    c->serial == SERIAL_STDIO
+					    ? " (the serial port is on stdio unless -serial says"
+					      " otherwise)"
+					    : "");
+		taken = true;
 	}
 	return 0;
 }
@@ -640,30 +787,274 @@ static int check_number(struct parser *p, const char *arg, const char *key, cons
 	return 0;
 }
 
-/* -device isa-debug-exit[,iobase=0xf4][,iosize=0x04]; no other device */
-static int opt_device(struct parser *p, const char *arg)
+static int hex_digit(char ch)
 {
-	const char *driver = "", *iobase = "0xf4", *iosize = "0x04", *unknown = NULL;
-	struct subopts s;
-	struct item it;
-	int r = subopts_init(p, &s, arg);
+	static const char digits[] = "0123456789abcdef";
+	const char *d = ch ? strchr(digits, tolower((unsigned char)ch)) : NULL;
 
-	while (!r && subopts_next(&s, "driver", &it)) {
+	return d ? (int)(d - digits) : -1;
+}
+
+/* addr=S or S.F as QEMU reads it: hexadecimal with or without 0x, so addr=10 is
+ * slot 16. Slots 1 to 0x1f; slot 0 is the host bridge; function 0 only. */
+static int parse_addr(struct parser *p, const char *arg, const char *val, int *slot)
+{
+	const char *s = val;
+	unsigned int v = 0, fn = 0, digits = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		s += 2;
+	for (; hex_digit(*s) >= 0; s++, digits++)
+		v = v > 0xff ? v : v * 16 + (unsigned int)hex_digit(*s);
+	if (digits && *s == '.' && hex_digit(s[1]) >= 0) {
+		for (s++; hex_digit(*s) >= 0; s++)
+			fn |= (unsigned int)hex_digit(*s);
+	}
+	if (!digits || *s || v > 0x1f)
+		return fail(p,
+			    "%s %s: addr must be a PCI slot from 1 to 1f in hexadecimal"
+			    " (optionally followed by .0)",
+			    p->opt, arg);
+	if (fn)
+		return fail_arg(
+			p, arg,
+			"only function 0 is supported (wisp has no multi-function devices)");
+	if (!v)
+		return fail_arg(p, arg, "slot 0 is the host bridge's (use 1 to 1f)");
+	*slot = (int)v;
+	return 0;
+}
+
+/* mac=xx:xx:xx:xx:xx:xx ('-' also separates), a unicast address */
+static int parse_mac(struct parser *p, const char *arg, const char *val, uint8_t *mac)
+{
+	const char *s = val;
+	bool ok = true, zero = true;
+
+	for (int i = 0; ok && i < 6; i++, s += 3) {
+		ok = hex_digit(s[0]) >= 0 && hex_digit(s[1]) >= 0 &&
+		     (i == 5 ? !s[2] : s[2] == ':' || s[2] == '-');
+		if (ok)
+			mac[i] = (uint8_t)(hex_digit(s[0]) << 4 | hex_digit(s[1]));
+		zero = zero && ok && !mac[i];
+	}
+	if (!ok)
+		return fail(p, "%s %s: mac must be six hexadecimal bytes like 52:54:00:12:34:56",
+			    p->opt, arg);
+	if (mac[0] & 1)
+		return fail_arg(p, arg, "mac is a multicast address (the first byte must be even)");
+	if (zero)
+		return fail_arg(p, arg, "mac must not be 00:00:00:00:00:00");
+	return 0;
+}
+
+static void pci_dev_init(struct config_pci_dev *d, enum config_dev_kind kind)
+{
+	memset(d, 0, sizeof(*d));
+	d->kind = kind;
+	d->slot = d->drive = d->netdev = d->chardev = -1;
+	d->num_queues = 1;
+	d->rng_period_ms = 1000;
+}
+
+/* A device id is unique among every -device (virtconsoles too). */
+static bool device_id_taken(const struct parser *p, const char *id)
+{
+	const struct config *c = p->c;
+
+	for (unsigned int i = 0; i < c->nr_pci_devs; i++) {
+		if (!strcmp(c->pci_devs[i].id, id))
+			return true;
+	}
+	for (unsigned int i = 0; i < p->nr_consoles; i++) {
+		if (!strcmp(p->consoles[i].id, id))
+			return true;
+	}
+	return false;
+}
+
+/* Appends @d, made by the current option; @ref is its drive= or netdev=, "" for none. */
+static int pci_dev_add(struct parser *p, const char *arg, const struct config_pci_dev *d,
+		       const char *ref)
+{
+	struct config *c = p->c;
+	unsigned int n = c->nr_pci_devs;
+
+	if (n == CONFIG_MAX_PCI_DEVICES)
+		return fail(p, "%s %s: too many PCI devices (at most %d)", p->opt, arg,
+			    CONFIG_MAX_PCI_DEVICES);
+	if (d->id[0] && device_id_taken(p, d->id))
+		return fail_arg(p, arg, "duplicate device id");
+	for (unsigned int i = 0; d->slot >= 0 && i < n; i++) {
+		if (c->pci_devs[i].slot == d->slot)
+			return fail(p, "%s %s: PCI slot %x is already taken by %s %s", p->opt, arg,
+				    d->slot, p->devs[i].opt, p->devs[i].arg);
+	}
+	c->pci_devs[n] = *d;
+	p->devs[n].opt = p->opt;
+	p->devs[n].arg = arg;
+	snprintf(p->devs[n].ref, sizeof(p->devs[n].ref), "%s", ref);
+	c->nr_pci_devs++;
+	return 0;
+}
+
+/* A property of one kind of virtio PCI device (not id=, addr=, drive= or netdev=). */
+static int device_prop(struct parser *p, const char *arg, const struct item *it,
+		       struct config_pci_dev *d)
+{
+	uint64_t v;
+
+	if (d->kind == CONFIG_DEV_VIRTIO_BLK && !strcmp(it->key, "num-queues")) {
+		if (parse_u64(it->val, 10, &v) || v < 1 || v > CONFIG_BLK_MAX_QUEUES)
+			return fail(p, "%s %s: num-queues must be a number from 1 to %d", p->opt,
+				    arg, CONFIG_BLK_MAX_QUEUES);
+		d->num_queues = (unsigned int)v;
+	} else if (d->kind == CONFIG_DEV_VIRTIO_BLK && !strcmp(it->key, "serial")) {
+		if (strlen(it->val) > CONFIG_BLK_SERIAL_MAX)
+			return fail(p, "%s %s: serial longer than %d bytes", p->opt, arg,
+				    CONFIG_BLK_SERIAL_MAX);
+		memcpy(d->serial, it->val, strlen(it->val) + 1);
+	} else if (d->kind == CONFIG_DEV_VIRTIO_NET && !strcmp(it->key, "mac")) {
+		return parse_mac(p, arg, it->val, d->mac);
+	} else if (d->kind == CONFIG_DEV_VIRTIO_RNG && !strcmp(it->key, "max-bytes")) {
+		if (parse_u64(it->val, 0, &v) || v < 1 || v > INT64_MAX)
+			return fail(p, "%s %s: max-bytes must be a number from 1 to %lld", p->opt,
+				    arg, (long long)INT64_MAX);
+		d->rng_max_bytes = v;
+	} else if (d->kind == CONFIG_DEV_VIRTIO_RNG && !strcmp(it->key, "period")) {
+		if (parse_u64(it->val, 0, &v) || v < 1 || v > UINT32_MAX)
+			return fail(p, "%s %s: period must be a number of ms from 1 to %u", p->opt,
+				    arg, UINT32_MAX);
+		d->rng_period_ms = v;
+	} else {
+		return unsupported_param(p, arg, it);
+	}
+	return 0;
+}
+
+/* virtio-blk-pci, virtio-net-pci, virtio-rng-pci and virtio-serial-pci */
+static int pci_device(struct parser *p, const char *arg, struct subopts *s,
+		      enum config_dev_kind kind)
+{
+	static const uint8_t default_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56}, none[6];
+	const char *ref_key = kind == CONFIG_DEV_VIRTIO_BLK   ? "drive"
+			      : kind == CONFIG_DEV_VIRTIO_NET ? "netdev"
+							      : NULL;
+	struct config_pci_dev d;
+	char ref[CONFIG_ID_MAX] = "";
+	struct item it;
+	int r = 0;
+
+	pci_dev_init(&d, kind);
+	while (!r && subopts_next(s, "driver", &it)) {
 		if (!strcmp(it.key, "driver"))
-			driver = it.val;
-		else if (!strcmp(it.key, "iobase"))
-			iobase = it.val;
-		else if (!strcmp(it.key, "iosize"))
-			iosize = it.val;
-		else if (!unknown)
-			unknown = it.key;
+			continue;
+		if (!strcmp(it.key, "id"))
+			r = set_id(p, arg, it.val, d.id);
+		else if (!strcmp(it.key, "addr"))
+			r = parse_addr(p, arg, it.val, &d.slot);
+		else if (ref_key && !strcmp(it.key, ref_key))
+			r = set_ref(p, arg, &it, ref);
+		else
+			r = device_prop(p, arg, &it, &d);
 	}
 	if (r)
 		return r;
-	if (!*driver)
-		return fail_arg(p, arg, "no device named");
-	if (strcmp(driver, "isa-debug-exit"))
-		return fail(p, "%s %s: unsupported device", p->opt, driver);
+	if (ref_key && !ref[0])
+		return fail(p, "%s %s: needs %s=", p->opt, arg, ref_key);
+	if (kind == CONFIG_DEV_VIRTIO_NET && !memcmp(d.mac, none, sizeof(none))) { /* no mac= */
+		memcpy(d.mac, default_mac, sizeof(d.mac));
+		d.mac[5] = (uint8_t)(d.mac[5] + p->nr_net);
+	}
+	if ((r = pci_dev_add(p, arg, &d, ref)))
+		return r;
+	p->nr_net += kind == CONFIG_DEV_VIRTIO_NET;
+	return 0;
+}
+
+static int dev_virtio_blk(struct parser *p, const char *arg, struct subopts *s)
+{
+	return pci_device(p, arg, s, CONFIG_DEV_VIRTIO_BLK);
+}
+
+static int dev_virtio_net(struct parser *p, const char *arg, struct subopts *s)
+{
+	return pci_device(p, arg, s, CONFIG_DEV_VIRTIO_NET);
+}
+
+static int dev_virtio_rng(struct parser *p, const char *arg, struct subopts *s)
+{
+	return pci_device(p, arg, s, CONFIG_DEV_VIRTIO_RNG);
+}
+
+static int dev_virtio_serial(struct parser *p, const char *arg, struct subopts *s)
+{
+	return pci_device(p, arg, s, CONFIG_DEV_VIRTIO_SERIAL);
+}
+
+/* bus=ID.0: the bus of -device virtio-serial-pci,id=ID */
+static int console_bus(struct parser *p, const char *arg, const char *val, char *bus)
+{
+	size_t len = strlen(val);
+
+	if (len < 3 || len - 2 >= CONFIG_ID_MAX || strcmp(val + len - 2, ".0"))
+		return fail(p, "%s %s: bus must be ID.0, ID the id of a -device virtio-serial-pci",
+			    p->opt, arg);
+	memcpy(bus, val, len - 2);
+	bus[len - 2] = '\0';
+	return 0;
+}
+
+/* virtconsole,chardev=C[,id=][,bus=ID.0]: attached by console_attach() */
+static int dev_virtconsole(struct parser *p, const char *arg, struct subopts *s)
+{
+	struct console *con = &p->consoles[p->nr_consoles];
+	struct item it;
+	int r = 0;
+
+	if (p->nr_consoles == CONFIG_MAX_PCI_DEVICES)
+		return fail(p, "%s %s: too many virtconsole devices (at most %d)", p->opt, arg,
+			    CONFIG_MAX_PCI_DEVICES);
+	memset(con, 0, sizeof(*con));
+	while (!r && subopts_next(s, "driver", &it)) {
+		if (!strcmp(it.key, "driver"))
+			continue;
+		if (!strcmp(it.key, "id"))
+			r = set_id(p, arg, it.val, con->id);
+		else if (!strcmp(it.key, "chardev"))
+			r = set_ref(p, arg, &it, con->chardev);
+		else if (!strcmp(it.key, "bus"))
+			r = console_bus(p, arg, it.val, con->bus);
+		else
+			r = unsupported_param(p, arg, &it);
+	}
+	if (r)
+		return r;
+	if (!con->chardev[0])
+		return fail_arg(p, arg, "needs chardev=");
+	if (con->id[0] && device_id_taken(p, con->id))
+		return fail_arg(p, arg, "duplicate device id");
+	con->opt = p->opt;
+	con->arg = arg;
+	p->nr_consoles++;
+	return 0;
+}
+
+/* isa-debug-exit[,iobase=0xf4][,iosize=0x04] */
+static int dev_debug_exit(struct parser *p, const char *arg, struct subopts *s)
+{
+	const char *iobase = "0xf4", *iosize = "0x04", *unknown = NULL;
+	struct item it;
+	int r;
+
+	while (subopts_next(s, "driver", &it)) {
+		if (!strcmp(it.key, "iobase"))
+			iobase = it.val;
+		else if (!strcmp(it.key, "iosize"))
+			iosize = it.val;
+		else if (strcmp(it.key, "driver") && !unknown)
+			unknown = it.key;
+	}
 	if (p->c->debug_exit)
 		return fail_arg(p, arg, "only one isa-debug-exit is supported");
 	if (unknown)
@@ -673,6 +1064,344 @@ static int opt_device(struct parser *p, const char *arg)
 		r = check_number(p, arg, "iosize", iosize, 0x04, "0x04");
 	p->c->debug_exit = !r;
 	return r;
+}
+
+struct device_type {
+	const char *name;
+	int (*parse)(struct parser *p, const char *arg, struct subopts *s);
+};
+
+/* Every device -device knows, in the order --help lists them. */
+static const struct device_type device_types[] = {
+	{"virtio-blk-pci", dev_virtio_blk}, {"virtio-net-pci", dev_virtio_net},
+	{"virtio-rng-pci", dev_virtio_rng}, {"virtio-serial-pci", dev_virtio_serial},
+	{"virtconsole", dev_virtconsole},   {"isa-debug-exit", dev_debug_exit},
+};
+
+static int unsupported_device(struct parser *p, const char *driver)
+{
+	char names[256] = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(device_types) / sizeof(device_types[0]); i++)
+		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", i ? ", " : "",
+				      device_types[i].name);
+	return fail(p, "%s %s: unsupported device (wisp has %s)", p->opt, driver, names);
+}
+
+/* -device DRIVER[,prop=value...]: the driver may also come as driver= anywhere */
+static int opt_device(struct parser *p, const char *arg)
+{
+	const char *driver = "";
+	struct subopts names, s;
+	struct item it;
+	int r = subopts_init(p, &names, arg);
+
+	if (r)
+		return r;
+	while (subopts_next(&names, "driver", &it)) {
+		if (!strcmp(it.key, "driver"))
+			driver = it.val;
+	}
+	if (!*driver)
+		return fail_arg(p, arg, "no device named");
+	for (size_t i = 0; i < sizeof(device_types) / sizeof(device_types[0]); i++) {
+		if (!strcmp(device_types[i].name, driver)) {
+			r = subopts_init(p, &s, arg);
+			return r ? r : device_types[i].parse(p, arg, &s);
+		}
+	}
+	return unsupported_device(p, driver);
+}
+
+/* Who uses drive/netdev @index already (a -device or a -drive if=virtio), or -1. */
+static int user_of(const struct config *c, enum config_dev_kind kind, int index)
+{
+	for (unsigned int i = 0; i < c->nr_pci_devs; i++) {
+		const struct config_pci_dev *d = &c->pci_devs[i];
+
+		if (d->kind == kind &&
+		    (kind == CONFIG_DEV_VIRTIO_BLK ? d->drive : d->netdev) == index)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Points a virtio-blk-pci or virtio-net-pci at the drive or netdev it names. */
+static int device_attach(struct parser *p, unsigned int i)
+{
+	struct config *c = p->c;
+	struct config_pci_dev *d = &c->pci_devs[i];
+	const struct pending_dev *pd = &p->devs[i];
+	bool blk = d->kind == CONFIG_DEV_VIRTIO_BLK;
+	const char *what = blk ? "drive" : "netdev";
+	int k = blk ? FIND_ID(c->drives, c->nr_drives, pd->ref)
+		    : FIND_ID(c->netdevs, c->nr_netdevs, pd->ref);
+	bool *used;
+	int u;
+
+	if (k < 0)
+		return fail(p, "%s %s: %s '%s' not found", pd->opt, pd->arg, what, pd->ref);
+	used = blk ? &c->drives[k].used : &c->netdevs[k].used;
+	if (*used) {
+		u = user_of(c, d->kind, k);
+		return fail(p, "%s %s: %s '%s' is already used by %s %s", pd->opt, pd->arg, what,
+			    pd->ref, u >= 0 ? p->devs[u].opt : "?", u >= 0 ? p->devs[u].arg : "?");
+	}
+	*used = true;
+	*(blk ? &d->drive : &d->netdev) = k;
+	return 0;
+}
+
+/* Puts a virtconsole on its virtio-serial-pci (bus=, or the only one) and its chardev. */
+static int console_attach(struct parser *p, const struct console *con)
+{
+	struct config *c = p->c;
+	struct config_pci_dev *d = NULL;
+	unsigned int n = 0;
+	int k;
+
+	for (unsigned int i = 0; i < c->nr_pci_devs; i++) {
+		if (c->pci_devs[i].kind == CONFIG_DEV_VIRTIO_SERIAL &&
+		    (!con->bus[0] || !strcmp(c->pci_devs[i].id, con->bus))) {
+			d = &c->pci_devs[i];
+			n++;
+		}
+	}
+	if (!n && con->bus[0])
+		return fail(p, "%s %s: no -device virtio-serial-pci,id=%s", con->opt, con->arg,
+			    con->bus);
+	if (!n)
+		return fail(p, "%s %s: needs a -device virtio-serial-pci", con->opt, con->arg);
+	if (n > 1)
+		return fail(p, "%s %s: %u virtio-serial-pci devices: say which with bus=ID.0",
+			    con->opt, con->arg, n);
+	if (d->chardev >= 0)
+		return fail(p, "%s %s: virtio-serial-pci %s already has a console", con->opt,
+			    con->arg, d->id[0] ? d->id : "(without id)");
+	k = FIND_ID(c->chardevs, c->nr_chardevs, con->chardev);
+	if (k < 0)
+		return fail(p, "%s %s: chardev '%s' not found", con->opt, con->arg, con->chardev);
+	if (c->chardevs[k].used)
+		return fail(p, "%s %s: chardev '%s' is already in use", con->opt, con->arg,
+			    con->chardev);
+	c->chardevs[k].used = true;
+	d->chardev = k;
+	return 0;
+}
+
+/* Resolves drive=, netdev= and the virtconsoles once every option is known. */
+static int devices_finish(struct parser *p)
+{
+	int r = 0;
+
+	for (unsigned int i = 0; !r && i < p->c->nr_pci_devs; i++) {
+		if (p->devs[i].ref[0])
+			r = device_attach(p, i);
+	}
+	for (unsigned int i = 0; !r && i < p->nr_consoles; i++)
+		r = console_attach(p, &p->consoles[i]);
+	return r;
+}
+
+static int drive_cache(struct parser *p, const char *arg, const char *mode, struct config_drive *d)
+{
+	static const struct {
+		const char *name;
+		bool direct, writethrough, no_flush;
+	} modes[] = {
+		{"none", true, false, false},	      {"writeback", false, false, false},
+		{"writethrough", false, true, false}, {"directsync", true, true, false},
+		{"unsafe", false, false, true},
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (!strcmp(mode, modes[i].name)) {
+			d->direct = modes[i].direct;
+			d->writethrough = modes[i].writethrough;
+			d->no_flush = modes[i].no_flush;
+			return 0;
+		}
+	}
+	return fail(p, "%s %s: cache must be none, writeback, writethrough, directsync or unsafe",
+		    p->opt, arg);
+}
+
+static int drive_aio(struct parser *p, const char *arg, const char *mode, struct config_drive *d)
+{
+	if (!strcmp(mode, "io_uring") || !strcmp(mode, "native")) /* no Linux AIO: io_uring */
+		d->aio = CONFIG_AIO_IO_URING;
+	else if (!strcmp(mode, "threads"))
+		d->aio = CONFIG_AIO_THREADS;
+	else
+		return fail_arg(p, arg, "aio must be io_uring, threads or native");
+	return 0;
+}
+
+static int drive_discard(struct parser *p, const char *arg, const char *mode,
+			 struct config_drive *d)
+{
+	if (!strcmp(mode, "unmap") || !strcmp(mode, "on"))
+		d->discard = true;
+	else if (!strcmp(mode, "ignore") || !strcmp(mode, "off"))
+		d->discard = false;
+	else
+		return fail_arg(p, arg, "discard must be unmap, ignore, on or off");
+	return 0;
+}
+
+/* The -drive keys kept for the checks after the list. */
+struct drive_keys {
+	const char *file, *iface, *addr;
+	int direct; /* cache.direct=, which overrides cache=; -1 when absent */
+};
+
+static int drive_item(struct parser *p, const char *arg, const struct item *it,
+		      struct config_drive *d, struct drive_keys *k)
+{
+	bool b;
+	int r;
+
+	if (!strcmp(it->key, "file"))
+		k->file = it->val;
+	else if (!strcmp(it->key, "if"))
+		k->iface = it->val;
+	else if (!strcmp(it->key, "addr"))
+		k->addr = it->val;
+	else if (!strcmp(it->key, "id"))
+		return set_id(p, arg, it->val, d->id);
+	else if (!strcmp(it->key, "format")) {
+		if (strcmp(it->val, "raw"))
+			return fail(p, "%s %s: format=%s is not supported yet (only raw)", p->opt,
+				    arg, it->val);
+	} else if (!strcmp(it->key, "readonly"))
+		return set_bool(p, arg, it, &d->readonly);
+	else if (!strcmp(it->key, "cache"))
+		return drive_cache(p, arg, it->val, d);
+	else if (!strcmp(it->key, "cache.direct")) {
+		if ((r = set_bool(p, arg, it, &b)))
+			return r;
+		k->direct = b;
+	} else if (!strcmp(it->key, "aio"))
+		return drive_aio(p, arg, it->val, d);
+	else if (!strcmp(it->key, "discard"))
+		return drive_discard(p, arg, it->val, d);
+	else
+		return unsupported_param(p, arg, it);
+	return 0;
+}
+
+/*
+ * -drive file=F,if=virtio|none[,id=D][,addr=S][,format=raw][,readonly=]
+ * [,cache=][,cache.direct=][,aio=][,discard=]. if=virtio adds a virtio-blk-pci
+ * here; if=none waits for a -device virtio-blk-pci,drive=D.
+ */
+static int opt_drive(struct parser *p, const char *arg)
+{
+	struct config *c = p->c;
+	struct config_drive d = {.format = "raw", .aio = CONFIG_AIO_DEFAULT};
+	struct drive_keys k = {.direct = -1};
+	struct config_pci_dev dev;
+	struct subopts s;
+	struct item it;
+	bool virtio;
+	int r;
+
+	if (c->nr_drives == CONFIG_MAX_DRIVES)
+		return fail(p, "%s %s: too many drives (at most %d)", p->opt, arg,
+			    CONFIG_MAX_DRIVES);
+	r = subopts_init(p, &s, arg);
+	while (!r && subopts_next(&s, NULL, &it))
+		r = drive_item(p, arg, &it, &d, &k);
+	if (r)
+		return r;
+	if (k.direct >= 0)
+		d.direct = k.direct;
+	if (!k.file)
+		return fail_arg(p, arg, "needs file=");
+	if (!*k.file)
+		return fail_arg(p, arg, "empty file name");
+	if (!k.iface)
+		return fail_arg(p, arg,
+				"no if= (QEMU's default, ide, is not supported): say if=virtio or"
+				" if=none");
+	virtio = !strcmp(k.iface, "virtio");
+	if (!virtio && strcmp(k.iface, "none"))
+		return fail(p, "%s %s: if=%s is not supported (say if=virtio or if=none)", p->opt,
+			    arg, k.iface);
+	if (!virtio && !d.id[0])
+		return fail_arg(p, arg, "if=none needs id=");
+	if (!virtio && k.addr)
+		return fail_arg(p, arg, "addr= needs if=virtio");
+	if (FIND_ID(c->drives, c->nr_drives, d.id) >= 0)
+		return fail_arg(p, arg, "duplicate drive id");
+	if (virtio) {
+		pci_dev_init(&dev, CONFIG_DEV_VIRTIO_BLK);
+		dev.drive = (int)c->nr_drives;
+		if ((k.addr && (r = parse_addr(p, arg, k.addr, &dev.slot))) ||
+		    (r = pci_dev_add(p, arg, &dev, "")))
+			return r;
+		d.used = true;
+	}
+	d.file = memcpy(c->drive_file_buf[c->nr_drives], k.file, strlen(k.file) + 1);
+	c->drives[c->nr_drives++] = d;
+	return 0;
+}
+
+/* -netdev tap,id=N,ifname=T[,script=no][,downscript=no]: no other backend */
+static int opt_netdev(struct parser *p, const char *arg)
+{
+	struct config *c = p->c;
+	struct config_netdev n;
+	const char *type = "", *id = NULL, *ifname = NULL, *unknown = NULL, *script = NULL;
+	struct subopts s;
+	struct item it;
+	int r;
+
+	memset(&n, 0, sizeof(n));
+	if (c->nr_netdevs == CONFIG_MAX_NETDEVS)
+		return fail(p, "%s %s: too many netdevs (at most %d)", p->opt, arg,
+			    CONFIG_MAX_NETDEVS);
+	if ((r = subopts_init(p, &s, arg)))
+		return r;
+	while (subopts_next(&s, "type", &it)) {
+		if (!strcmp(it.key, "type"))
+			type = it.val;
+		else if (!strcmp(it.key, "id"))
+			id = it.val;
+		else if (!strcmp(it.key, "ifname"))
+			ifname = it.val;
+		else if (!strcmp(it.key, "script") || !strcmp(it.key, "downscript"))
+			script = strcmp(it.val, "no") && !script ? it.key : script;
+		else if (!unknown)
+			unknown = it.key;
+	}
+	if (!*type)
+		return fail_arg(p, arg, "needs a type (only tap)");
+	if (strcmp(type, "tap"))
+		return fail(p, "%s %s: netdev type '%s' is not supported (only tap)", p->opt, arg,
+			    type);
+	if (unknown)
+		return fail(p, "%s %s: unsupported parameter '%s'", p->opt, arg, unknown);
+	if (script)
+		return fail(p,
+			    "%s %s: wisp never runs scripts: say %s=no and set the tap device up"
+			    " beforehand",
+			    p->opt, arg, script);
+	if (!id)
+		return fail_arg(p, arg, "needs id=");
+	if ((r = set_id(p, arg, id, n.id)))
+		return r;
+	if (!ifname || !*ifname)
+		return fail_arg(p, arg, "needs ifname= (the tap device)");
+	if (strlen(ifname) >= sizeof(n.ifname))
+		return fail(p, "%s %s: ifname longer than %zu bytes", p->opt, arg,
+			    sizeof(n.ifname) - 1);
+	if (FIND_ID(c->netdevs, c->nr_netdevs, n.id) >= 0)
+		return fail_arg(p, arg, "duplicate netdev id");
+	memcpy(n.ifname, ifname, strlen(ifname) + 1);
+	c->netdevs[c->nr_netdevs++] = n;
+	return 0;
 }
 
 static int opt_kernel(struct parser *p, const char *arg)
@@ -748,6 +1477,8 @@ static const struct option options[] = {
 	{.name = "pidfile", .parse = opt_pidfile},
 	{.name = "runas", .parse = opt_runas},
 	{.name = "chroot", .parse = opt_chroot},
+	{.name = "drive", .parse = opt_drive},
+	{.name = "netdev", .parse = opt_netdev},
 	{.name = "device", .parse = opt_device},
 	{.name = "qmp", .parse = opt_qmp},
 	{.name = "chardev", .parse = opt_chardev},
@@ -814,7 +1545,11 @@ int config_parse(struct config *c, int argc, char **argv, char *err, size_t errl
 		return 0;
 	if (!r && p.smp.seen)
 		r = smp_finish(&p);
-	return r ? r : mon_finish(&p);
+	if (!r)
+		r = mon_finish(&p);
+	if (!r)
+		r = devices_finish(&p);
+	return r ? r : stdio_finish(&p);
 }
 
 const char *config_usage(void)
@@ -832,15 +1567,19 @@ const char *config_usage(void)
 	       "                 n CPUs present of m (default 1, at most 4096);\n"
 	       "                 sockets * cores * threads must equal m\n"
 	       "-m [size=]size   guest RAM: a number with a B, K, M, G or T suffix,\n"
-	       "                 MiB without one (default 512M, minimum 32M)\n"
+	       "                 MiB without one (default 512M, minimum 32M, maximum 255G)\n"
 	       "-name [guest=]name\n"
 	       "                 name the guest\n"
 	       "\n"
 	       "Character device options:\n"
 	       "-serial dev      the serial port: stdio (default), file:path,\n"
 	       "                 unix:path,server=on,wait=off or none\n"
+	       "-chardev stdio,id=id\n"
+	       "-chardev file,id=id,path=path\n"
 	       "-chardev socket,id=id,path=path,server=on,wait=off\n"
-	       "                 a listening Unix socket, for -mon\n"
+	       "                 a backend for a virtconsole or -mon: stdio (not while\n"
+	       "                 -serial is on stdio), output to a file, or a listening\n"
+	       "                 Unix socket (the only kind -mon takes)\n"
 	       "-mon [chardev=]id,mode=control\n"
 	       "                 a QMP monitor on that chardev (several allowed)\n"
 	       "-qmp unix:path,server=on,wait=off\n"
@@ -849,6 +1588,37 @@ const char *config_usage(void)
 	       "-sandbox on|off  seccomp filters for every thread (default on)\n"
 	       "-runas user      drop to user's uid and gids once the VM is built\n"
 	       "-chroot dir      chroot to dir once the VM is built\n"
+	       "\n"
+	       "Block device options:\n"
+	       "-drive file=file,if=virtio|none[,id=id][,addr=slot][,format=raw]\n"
+	       "       [,readonly=on|off][,cache=none|writeback|writethrough|directsync|unsafe]\n"
+	       "       [,cache.direct=on|off][,aio=io_uring|threads|native]\n"
+	       "       [,discard=unmap|ignore]\n"
+	       "                 a raw disk image (formats are never probed); if=virtio\n"
+	       "                 adds its own virtio-blk-pci, if=none (with id=) is for\n"
+	       "                 -device virtio-blk-pci; aio=native means io_uring\n"
+	       "\n"
+	       "Network options:\n"
+	       "-netdev tap,id=id,ifname=name[,script=no][,downscript=no]\n"
+	       "                 a tap device, for -device virtio-net-pci; wisp never\n"
+	       "                 runs scripts\n"
+	       "\n"
+	       "Device options (at most 31 PCI devices):\n"
+	       "-device virtio-blk-pci,drive=id[,id=id][,num-queues=n][,serial=s][,addr=slot]\n"
+	       "                 a disk on a -drive if=none (1 to 16 queues, serial at\n"
+	       "                 most 20 bytes)\n"
+	       "-device virtio-net-pci,netdev=id[,id=id][,mac=52:54:00:12:34:56][,addr=slot]\n"
+	       "                 a network card on a -netdev (default mac: 52:54:00:12:34:56\n"
+	       "                 for the first, ...:57 for the second, ...)\n"
+	       "-device virtio-rng-pci[,id=id][,max-bytes=n][,period=ms][,addr=slot]\n"
+	       "                 random numbers, at most max-bytes per period (default\n"
+	       "                 unlimited, period 1000 ms)\n"
+	       "-device virtio-serial-pci[,id=id][,addr=slot]\n"
+	       "-device virtconsole,chardev=id[,id=id][,bus=serial-id.0]\n"
+	       "                 a console (one per virtio-serial-pci) on a -chardev;\n"
+	       "                 bus= names the virtio-serial-pci when there are several\n"
+	       "                 addr= is a PCI slot in hexadecimal, 1 to 1f, as in QEMU;\n"
+	       "                 without it wisp picks a free slot\n"
 	       "\n"
 	       "Display options:\n"
 	       "-nographic       no graphics (wisp never has any)\n"

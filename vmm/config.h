@@ -17,45 +17,60 @@ enum serial_kind {
 	SERIAL_NONE,
 };
 
-#define CONFIG_ID_MAX 64
+#define CONFIG_ID_MAX 64     /* ids: a letter, then letters, digits, '-', '.', '_' */
+#define CONFIG_PATH_MAX 1024 /* a path cut out of a sub-option list (which is shorter) */
 #define CONFIG_MAX_DRIVES 16
 #define CONFIG_MAX_NETDEVS 8
 #define CONFIG_MAX_CHARDEVS 16
 #define CONFIG_MAX_PCI_DEVICES 31 /* slots 1..31; slot 0 is the host bridge */
+#define CONFIG_BLK_MAX_QUEUES 16
+#define CONFIG_BLK_SERIAL_MAX 20 /* VIRTIO_BLK_ID_BYTES */
 
 /* How a drive does its I/O (-drive aio=). */
 enum config_aio {
 	CONFIG_AIO_DEFAULT,  /* io_uring where the kernel allows it, else threads */
-	CONFIG_AIO_IO_URING, /* aio=io_uring: fail if io_uring is not available */
+	CONFIG_AIO_IO_URING, /* aio=io_uring or aio=native: fail if io_uring is not available */
 	CONFIG_AIO_THREADS,  /* aio=threads */
 };
 
-/* -drive file=F[,id=D][,if=virtio|none][,format=raw][,readonly=on][,cache=none]
- * [,aio=io_uring|threads][,discard=unmap|ignore] */
+/*
+ * -drive file=F[,id=D][,if=virtio|none][,addr=S][,format=raw][,readonly=on|off]
+ * [,cache=none|writeback|writethrough|directsync|unsafe][,cache.direct=on|off]
+ * [,aio=io_uring|threads|native][,discard=unmap|ignore|on|off]
+ * The file is not opened by config_parse(). Without format= the image is raw:
+ * wisp never probes a format.
+ */
 struct config_drive {
 	char id[CONFIG_ID_MAX]; /* "" for an anonymous if=virtio drive */
-	const char *file;
-	const char *format; /* "raw"; other formats are refused by name until they exist */
+	const char *file;	/* never NULL or "" */
+	const char *format;	/* always "raw"; other formats are refused by name */
 	bool readonly;
-	bool direct;  /* cache=none (or cache.direct=on): O_DIRECT */
-	bool discard; /* discard=unmap: pass guest discards to the file */
+	bool direct;	   /* cache=none|directsync, or cache.direct=on: O_DIRECT */
+	bool writethrough; /* cache=writethrough|directsync: no volatile write cache is
+			    * offered to the guest; each write is durable before it completes */
+	bool no_flush;	   /* cache=unsafe: guest flushes complete without syncing */
+	bool discard;	   /* discard=unmap|on: pass guest discards to the file */
 	enum config_aio aio;
 	bool used; /* attached to a device (a drive can back one device only) */
 };
 
-/* -netdev tap,id=N,ifname=T,script=no,downscript=no */
+/* -netdev tap,id=N,ifname=T[,script=no][,downscript=no]: wisp never runs scripts. */
 struct config_netdev {
 	char id[CONFIG_ID_MAX];
-	char ifname[16]; /* IFNAMSIZ */
-	bool used;
+	char ifname[16]; /* IFNAMSIZ; never "" */
+	bool used;	 /* attached to a virtio-net-pci */
 };
 
-/* -chardev stdio|socket|file,id=C,...: the backends a virtconsole or -mon uses. */
+/*
+ * -chardev stdio,id=C | file,id=C,path=P | socket,id=C,path=P,server=on,wait=off:
+ * the backends a virtconsole or -mon uses. A -mon's chardev is always a socket.
+ */
 struct config_chardev {
 	char id[CONFIG_ID_MAX];
-	enum serial_kind kind; /* SERIAL_STDIO, SERIAL_FILE (path=) or SERIAL_UNIX (socket) */
-	char path[UNIX_PATH_MAX];
-	bool used;
+	enum serial_kind kind;	    /* SERIAL_STDIO, SERIAL_FILE (path=, output only) or
+				     * SERIAL_UNIX (a listening socket) */
+	char path[CONFIG_PATH_MAX]; /* FILE, UNIX ("" for STDIO); a socket's is < 108 bytes */
+	bool used;		    /* by a virtconsole or a -mon (at most one user) */
 };
 
 enum config_dev_kind {
@@ -65,19 +80,24 @@ enum config_dev_kind {
 	CONFIG_DEV_VIRTIO_SERIAL, /* -device virtio-serial-pci (+ one virtconsole,chardev=C) */
 };
 
-/* One PCI device on the root bus, in command-line order. */
+/*
+ * One PCI device on the root bus, in command-line order: a -drive if=virtio
+ * adds its virtio-blk-pci (id "") where the -drive is. Every index below is
+ * checked: it names an existing entry, and no two devices share a drive,
+ * netdev, chardev or explicit slot.
+ */
 struct config_pci_dev {
 	enum config_dev_kind kind;
-	char id[CONFIG_ID_MAX];	 /* id=, "" when not given */
-	int slot;		 /* addr=N (1..31), -1: the next free slot */
-	int drive;		 /* blk: index into drives[] */
-	int netdev;		 /* net: index into netdevs[] */
+	char id[CONFIG_ID_MAX];	 /* id=, "" when not given; unique among devices */
+	int slot;		 /* addr= (1..31), -1: wisp picks a free slot */
+	int drive;		 /* blk: index into drives[]; -1 for other kinds */
+	int netdev;		 /* net: index into netdevs[]; -1 for other kinds */
 	int chardev;		 /* serial: the virtconsole's chardev index, -1 for none */
-	unsigned int num_queues; /* blk: num-queues=, default 1 */
-	char serial[21];	 /* blk: serial= (VIRTIO_BLK_ID_BYTES) */
-	uint8_t mac[6];		 /* net: mac=, or wisp's default 52:54:00:12:34:(56 + n) */
-	uint64_t rng_max_bytes;	 /* rng: max-bytes= per period=, 0: unlimited */
-	uint64_t rng_period_ms;	 /* rng: period= in ms, default 1000 */
+	unsigned int num_queues; /* blk: num-queues= (1..16), default 1 */
+	char serial[CONFIG_BLK_SERIAL_MAX + 1]; /* blk: serial=, "" when not given */
+	uint8_t mac[6];		/* net: mac=, or 52:54:00:12:34:56 + n for the n-th net device */
+	uint64_t rng_max_bytes; /* rng: max-bytes= per period=, 0: unlimited */
+	uint64_t rng_period_ms; /* rng: period= in ms (1..2^32-1), default 1000 */
 };
 
 struct config {
@@ -119,11 +139,13 @@ struct config {
 	struct config_pci_dev pci_devs[CONFIG_MAX_PCI_DEVICES];
 	unsigned int nr_pci_devs;
 
-	/* Private storage for values cut out of a sub-option list: name and
-	 * serial_path may point here, so do not copy a struct config by value. */
+	/* Private storage for values cut out of a sub-option list: name,
+	 * serial_path, monitors[] and drives[].file point here, so do not copy a
+	 * struct config by value. */
 	char name_buf[256];
 	char serial_path_buf[UNIX_PATH_MAX];
 	char monitor_buf[CONFIG_MAX_MONITORS][UNIX_PATH_MAX];
+	char drive_file_buf[CONFIG_MAX_DRIVES][CONFIG_PATH_MAX]; /* drives[i].file */
 };
 
 /**
@@ -133,7 +155,9 @@ struct config {
  * @err:    on failure, one line (no trailing newline) saying what was wrong
  * @errlen: size of @err
  *
- * Checks syntax and values only; files are not opened here. Parsing stops at
+ * Checks syntax and values, and that drives, netdevs and chardevs named by
+ * devices and monitors exist and are used once; files are not opened here,
+ * nor PCI slots assigned (slot -1 stays -1). Parsing stops at
  * --help or --version (the rest of argv is not looked at). The strings in @c
  * point into @argv or into @c itself.
  * Return: 0, or -EINVAL with @err filled ("wisp: " first).

@@ -79,24 +79,30 @@ static void free_list(struct evloop_watch **list)
 	}
 }
 
-int evloop_run(struct evloop *l)
+int evloop_run_once(struct evloop *l, int timeout_ms)
 {
 	struct epoll_event evs[16];
+	int n = epoll_wait(l->epfd, evs, 16, timeout_ms);
 
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n && !l->stop; i++) {
+		struct evloop_watch *w = evs[i].data.ptr;
+
+		if (w->fn)
+			w->fn(w->opaque, evs[i].events);
+	}
+	free_list(&l->dead);
+	return n;
+}
+
+int evloop_run(struct evloop *l)
+{
 	while (!l->stop) {
-		int n = epoll_wait(l->epfd, evs, 16, -1);
+		int n = evloop_run_once(l, -1);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0)
-			return -errno;
-		for (int i = 0; i < n && !l->stop; i++) {
-			struct evloop_watch *w = evs[i].data.ptr;
-
-			if (w->fn)
-				w->fn(w->opaque, evs[i].events);
-		}
-		free_list(&l->dead);
+			return n;
 	}
 	return 0;
 }

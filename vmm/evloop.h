@@ -35,6 +35,12 @@ int evloop_mod(struct evloop *l, int fd, uint32_t events);
  */
 int evloop_del(struct evloop *l, int fd);
 
+/**
+ * evloop_run_once() - wait up to @timeout_ms (-1: forever) and dispatch one batch.
+ * Return: events dispatched (0 on timeout), or -errno.
+ */
+int evloop_run_once(struct evloop *l, int timeout_ms);
+
 /** evloop_run() - dispatch until a callback sets l->stop. Return: 0 or -errno. */
 int evloop_run(struct evloop *l);
 

@@ -15,6 +15,7 @@
 #define MAX_NR 512
 
 static const char *names[MAX_NR]; /* resolved before any filter is loaded */
+static bool active;
 
 /* Memory, threads, time, signals: what the C library needs in every thread. */
 static const int common[] = {
@@ -39,30 +40,40 @@ static const int common[] = {
 	SCMP_SYS(rseq),
 	SCMP_SYS(set_robust_list),
 	SCMP_SYS(getrandom),
+	SCMP_SYS(eventfd2), /* an MSI-X vector's irqfd is made at its first use */
 };
 
 /* The event loop: backends, QMP clients and reset. No file is opened any more:
  * the kernel and initrd were mapped, and jansson seeded, before the sandbox. */
 static const int main_only[] = {
-	SCMP_SYS(read),	       SCMP_SYS(readv),		  SCMP_SYS(fstat),
-	SCMP_SYS(newfstatat),  SCMP_SYS(fcntl),		  SCMP_SYS(epoll_wait),
-	SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),	  SCMP_SYS(accept4),
-	SCMP_SYS(recvfrom),    SCMP_SYS(sendto),	  SCMP_SYS(sendmsg),
-	SCMP_SYS(recvmsg),     SCMP_SYS(fallocate),	  SCMP_SYS(tgkill),
-	SCMP_SYS(nanosleep),   SCMP_SYS(clock_nanosleep), SCMP_SYS(unlink),
-	SCMP_SYS(unlinkat),    SCMP_SYS(rt_sigaction),	  SCMP_SYS(gettimeofday),
+	SCMP_SYS(read),		  SCMP_SYS(readv),	     SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat),	  SCMP_SYS(fcntl),	     SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_pwait),	  SCMP_SYS(epoll_ctl),	     SCMP_SYS(accept4),
+	SCMP_SYS(recvfrom),	  SCMP_SYS(sendto),	     SCMP_SYS(sendmsg),
+	SCMP_SYS(recvmsg),	  SCMP_SYS(fallocate),	     SCMP_SYS(tgkill),
+	SCMP_SYS(nanosleep),	  SCMP_SYS(clock_nanosleep), SCMP_SYS(unlink),
+	SCMP_SYS(unlinkat),	  SCMP_SYS(rt_sigaction),    SCMP_SYS(gettimeofday),
+	SCMP_SYS(io_uring_enter), /* disk I/O submission and completion */
+};
+
+/* Disk I/O workers: the file operations of aio=threads and nothing else. */
+static const int aio_only[] = {
+	SCMP_SYS(preadv),
+	SCMP_SYS(pwritev),
+	SCMP_SYS(fdatasync),
+	SCMP_SYS(fallocate),
 };
 
 /* ioctl request numbers each role may use. */
 static const unsigned long vcpu_ioctls[] = {
-	KVM_RUN,
-	KVM_GET_REGS,
-	KVM_IRQ_LINE,
+	KVM_RUN,   KVM_GET_REGS,	KVM_IRQ_LINE, KVM_IOEVENTFD, /* a guest moved a BAR */
+	KVM_IRQFD, KVM_SET_GSI_ROUTING,				     /* MSI-X vectors */
 };
 static const unsigned long main_ioctls[] = {
-	KVM_IRQ_LINE, KVM_GET_REGS, KVM_SET_REGS,  KVM_GET_SREGS,    KVM_SET_SREGS,
-	KVM_SET_FPU,  KVM_SET_MSRS, KVM_SET_LAPIC, KVM_SET_MP_STATE, KVM_SET_IRQCHIP,
-	TCSETS,	      TCSETSW,	    TCGETS,
+	KVM_IRQ_LINE,	  KVM_GET_REGS,	   KVM_SET_REGS, KVM_GET_SREGS,
+	KVM_SET_SREGS,	  KVM_SET_FPU,	   KVM_SET_MSRS, KVM_SET_LAPIC,
+	KVM_SET_MP_STATE, KVM_SET_IRQCHIP, TCSETS,	 TCSETSW,
+	TCGETS,		  KVM_IOEVENTFD,   KVM_IRQFD,	 KVM_SET_GSI_ROUTING,
 };
 
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
@@ -90,7 +101,13 @@ bool sandbox_init(bool on)
 	for (int nr = 0; nr < MAX_NR; nr++)
 		names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 	sigaction(SIGSYS, &sa, NULL);
+	__atomic_store_n(&active, true, __ATOMIC_RELEASE);
 	return true;
+}
+
+bool sandbox_active(void)
+{
+	return __atomic_load_n(&active, __ATOMIC_ACQUIRE);
 }
 
 static int allow(scmp_filter_ctx ctx, const int *list, size_t n)
@@ -130,7 +147,9 @@ int sandbox_enter(enum sandbox_role role)
 	r = ALLOW(ctx, common);
 	if (!r && role == SANDBOX_MAIN)
 		r = ALLOW(ctx, main_only);
-	if (!r)
+	if (!r && role == SANDBOX_AIO)
+		r = ALLOW(ctx, aio_only);
+	if (!r && role != SANDBOX_AIO)
 		r = role == SANDBOX_VCPU ? ALLOW_IOCTLS(ctx, vcpu_ioctls)
 					 : ALLOW_IOCTLS(ctx, main_ioctls);
 	if (!r)

@@ -8,6 +8,7 @@
 enum sandbox_role {
 	SANDBOX_VCPU, /* KVM_RUN and exit handling */
 	SANDBOX_MAIN, /* event loop: devices' backends, QMP, reset */
+	SANDBOX_AIO,  /* disk I/O worker threads (aio=threads) */
 };
 
 /**
@@ -17,6 +18,9 @@ enum sandbox_role {
  * default), except in sanitizer builds, whose runtime needs ptrace and more.
  */
 bool sandbox_init(bool on);
+
+/** sandbox_active() - sandbox_init() said yes: threads started earlier must enter. */
+bool sandbox_active(void);
 
 /**
  * sandbox_enter() - restrict the calling thread to @role's system calls, with

@@ -22,6 +22,7 @@
 #include "sandbox.h"
 #include "timeline.h"
 #include "vcpu.h"
+#include "virtio/devices.h"
 #include "x86.h"
 
 #define KVM_API 12
@@ -153,6 +154,67 @@ static void console_quit(void *opaque)
 	vm_request(opaque, VM_ACT_EXIT, 0);
 }
 
+static void pci_irq(void *opaque, unsigned int gsi, int level)
+{
+	vm_set_irq(opaque, gsi, level);
+}
+
+typedef struct virtio_dev *(*virtio_create_fn)(struct vm *vm, const struct config_pci_dev *d,
+					       char *err, size_t errlen);
+
+/* The PCI devices of the command line, by kind. */
+static const virtio_create_fn virtio_create[] = {
+	[CONFIG_DEV_VIRTIO_BLK] = virtio_blk_create,
+	[CONFIG_DEV_VIRTIO_NET] = virtio_net_create,
+	[CONFIG_DEV_VIRTIO_RNG] = virtio_rng_create,
+	[CONFIG_DEV_VIRTIO_SERIAL] = virtio_console_create,
+};
+
+static int setup_pci(struct vm *vm)
+{
+	const struct config *c = vm->cfg;
+	struct bus *b = &vm->bus;
+	char err[512];
+	int ret;
+
+	pci_init(&vm->pci, pci_irq, vm);
+	ret = bus_register_mmio(b, VIRT_PCI_ECAM_BASE, VIRT_PCI_ECAM_SIZE, pci_ecam_io, &vm->pci,
+				"pci-ecam");
+	ret |= bus_register_mmio(b, VIRT_PCI_MMIO32_BASE, VIRT_PCI_MMIO32_SIZE, pci_window32_io,
+				 &vm->pci, "pci-mmio32");
+	ret |= bus_register_mmio(b, VIRT_PCI_MMIO64_BASE, VIRT_PCI_MMIO64_SIZE, pci_window64_io,
+				 &vm->pci, "pci-mmio64");
+	if (ret)
+		return die("PCI set-up", EEXIST);
+	vm->virtio = calloc(c->nr_pci_devs + 1, sizeof(*vm->virtio));
+	if (!vm->virtio)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < c->nr_pci_devs; i++) {
+		const struct config_pci_dev *d = &c->pci_devs[i];
+		struct virtio_dev *v = virtio_create[d->kind](vm, d, err, sizeof(err));
+
+		if (!v) {
+			fprintf(stderr, "%s\n", err);
+			return -EINVAL;
+		}
+		vm->virtio[vm->nr_virtio++] = v;
+	}
+	/* Devices with addr= first, so that the others fill the slots around them. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned int i = 0; i < c->nr_pci_devs; i++) {
+			int slot = c->pci_devs[i].slot;
+
+			if ((slot < 0) != pass)
+				continue;
+			if ((ret = virtio_plug(vm->virtio[i], slot, err, sizeof(err))) < 0) {
+				fprintf(stderr, "%s\n", err);
+				return ret;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Every device the machine has, in one place. */
 static int setup_devices(struct vm *vm)
 {
@@ -178,7 +240,9 @@ static int setup_devices(struct vm *vm)
 	ret |= bus_register_mmio(b, VIRT_GED_BASE, VIRT_GED_SIZE, ged_evt_io, vm->ged, "ged");
 	ret |= bus_register_mmio(b, VIRT_GED_REGS_BASE, VIRT_GED_REGS_SIZE, ged_regs_io, vm->ged,
 				 "ged-regs");
-	return ret ? die("device set-up", EEXIST) : 0;
+	if (ret)
+		return die("device set-up", EEXIST);
+	return setup_pci(vm);
 }
 
 static void noop_signal(int sig)
@@ -215,6 +279,8 @@ int vm_create(struct vm *vm, const struct config *cfg)
 	if ((ret = open_kvm(vm)) || (ret = check_cpus(vm)) || (ret = setup_memory(vm)) ||
 	    (ret = setup_irqchip(vm)) || (ret = setup_cpuid(vm)))
 		return ret;
+	if ((ret = irq_init(&vm->irq, vm->vm_fd)) < 0)
+		return die("KVM_SET_GSI_ROUTING", -ret);
 	if ((ret = evloop_init(&vm->loop)) < 0)
 		return die("epoll", -ret);
 	vm->qmp = qmp_create(vm, cfg->monitors, cfg->nr_monitors, err, sizeof(err));
@@ -387,6 +453,7 @@ static int reset(struct vm *vm)
 	if (vm->serial)
 		serial_reset(vm->serial);
 	ged_reset(vm->ged);
+	pci_reset(&vm->pci);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		if ((ret = vcpu_reset(&vm->vcpus[i])))
 			return die("vCPU reset", -ret);
@@ -512,6 +579,9 @@ void vm_destroy(struct vm *vm)
 	if (vm->images)
 		boot_images_close(vm->images);
 	free(vm->images);
+	for (unsigned int i = 0; i < vm->nr_virtio; i++)
+		vm->virtio[i]->ops->free(vm->virtio[i]);
+	free(vm->virtio);
 	qmp_flush(vm->qmp);
 	qmp_free(vm->qmp);
 	serial_free(vm->serial);

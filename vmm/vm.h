@@ -10,7 +10,9 @@
 #include "bus.h"
 #include "config.h"
 #include "evloop.h"
+#include "irq.h"
 #include "memory.h"
+#include "pci/pci.h"
 
 struct vcpu;
 struct serial;
@@ -18,6 +20,7 @@ struct ged;
 struct qmp;
 struct boot_images;
 struct kvm_cpuid2;
+struct virtio_dev;
 
 /* What a vCPU or device asks the main thread to do with the whole machine. */
 enum vm_action {
@@ -59,6 +62,10 @@ struct vm {
 	struct serial *serial;
 	struct ged *ged;
 	struct qmp *qmp;
+	struct irq irq;		    /* GSI routes: IOAPIC pins and MSI */
+	struct pci pci;		    /* host bridge and root bus */
+	struct virtio_dev **virtio; /* the -device list, in command-line order */
+	unsigned int nr_virtio;
 	enum vm_state state; /* main thread only */
 	bool sandboxed;	     /* threads enter the seccomp sandbox */
 	struct boot_entry entry;
