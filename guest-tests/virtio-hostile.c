@@ -5,7 +5,8 @@
  * table garbage, writes to read-only fields, random descriptors), judges the device's reaction
  * against the scenario's allowed outcomes (per VMM: cmdline vmm=wisp or vmm=qemu), then resets
  * it and proves that it and the rng still work. The VMM must survive all of it.
- * Cmdline: fuzz=N (random rounds, default 300), seed=N. Test body at CPL3. */
+ * Cmdline: fuzz=N (random rounds, default 300; 0 with only=), seed=N, only=NAME (run just
+ * that scenario; may be given several times). Test body at CPL3. */
 #include "virtio.h"
 #include "wisp-test.h"
 
@@ -633,47 +634,76 @@ static unsigned s_same_head_twice(void)
 	return got;
 }
 
-/* Many requests in flight, then reset: the reset must finish, and afterwards the device must
- * not touch the old rings or buffers any more. */
+/* Many large requests in flight, then reset: the reset must finish within a second, and once
+ * it has, the device must not touch the old rings or buffers any more (completions of I/O
+ * still running in the backend are dropped). Three rounds. */
+#define RESET_REQ (128 * 1024)
+
+/* A checksum of the data buffers (span bytes) and n status bytes of s_reset_during_io. */
+static uint64_t checksum_io(size_t span, unsigned n)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < span; i += 8)
+		sum += *(volatile uint64_t *)(scratch + i) * (i + 1);
+	for (unsigned i = 0; i < n; i++)
+		sum += (uint64_t) * (volatile uint8_t *)(scratch + scratch_len / 2 + 4096 + i)
+		       << (i % 56);
+	return sum;
+}
+
 static unsigned s_reset_during_io(void)
 {
 	unsigned n = bq.size / 3 < 64 ? bq.size / 3 : 64;
+	size_t span = (size_t)n * RESET_REQ;
+	uint64_t cap = virtio_cfg64(&blk, 0), per = RESET_REQ / SECTOR;
 
-	memset(scratch, 0x11, (size_t)n * 4096);
-	for (unsigned i = 0; i < n; i++) {
-		struct blk_hdr *h = (struct blk_hdr *)(scratch + scratch_len / 2) + i;
+	for (unsigned round = 0; round < 3; round++) {
+		if (round) {
+			if (virtio_reset(&blk))
+				test_fail("virtio-blk does not reset");
+			blk_up();
+		}
+		memset(scratch, 0x11, span);
+		for (unsigned i = 0; i < n; i++) {
+			struct blk_hdr *h = (struct blk_hdr *)(scratch + scratch_len / 2) + i;
 
-		*h = (struct blk_hdr){i & 1 ? T_OUT : T_IN, 0, 8ull * i};
-		desc(bq.desc, 3 * i, (uintptr_t)h, sizeof(*h), VRING_DESC_F_NEXT,
-		     (uint16_t)(3 * i + 1));
-		desc(bq.desc, 3 * i + 1, (uintptr_t)scratch + 4096ull * i, 4096,
-		     (uint16_t)(VRING_DESC_F_NEXT | (i & 1 ? 0 : VRING_DESC_F_WRITE)),
-		     (uint16_t)(3 * i + 2));
-		desc(bq.desc, 3 * i + 2, (uintptr_t)scratch + scratch_len / 2 + 4096 + i, 1,
-		     VRING_DESC_F_WRITE, 0);
-	}
-	uint16_t base = used_idx(&bq);
-	publish_triples(&bq, n);
-	virtio_set_status(&blk, 0);
-	uint64_t start = time_us();
-	while (virtio_status(&blk) != 0)
-		if (time_us() - start > 1000000)
-			test_fail("reset during I/O: status still %#x after 1 s",
-				  virtio_status(&blk));
-	uint16_t idx = used_idx(&bq);
-	uint64_t sum = 0, sum2 = 0;
-	for (size_t i = 0; i < (size_t)n * 4096; i += 8)
-		sum += *(volatile uint64_t *)(scratch + i) * (i + 1);
-	delay_us(QUIET_US);
-	for (size_t i = 0; i < (size_t)n * 4096; i += 8)
-		sum2 += *(volatile uint64_t *)(scratch + i) * (i + 1);
-	printf("hostile:   %u requests in flight, %u completed before the reset finished\n", n,
-	       (uint16_t)(idx - base));
-	if (used_idx(&bq) != idx || sum != sum2) {
-		printf("hostile:   the device wrote after its reset finished (used idx %u -> %u, "
-		       "buffers %s)\n",
-		       idx, used_idx(&bq), sum == sum2 ? "same" : "changed");
-		return R_ERROR;
+			*h = (struct blk_hdr){(i + round) & 1 ? T_OUT : T_IN, 0,
+					      cap > per ? (per * i) % (cap - per) : 0};
+			desc(bq.desc, 3 * i, (uintptr_t)h, sizeof(*h), VRING_DESC_F_NEXT,
+			     (uint16_t)(3 * i + 1));
+			desc(bq.desc, 3 * i + 1, (uintptr_t)scratch + (uint64_t)RESET_REQ * i,
+			     RESET_REQ,
+			     (uint16_t)(VRING_DESC_F_NEXT |
+					(h->type == T_IN ? VRING_DESC_F_WRITE : 0)),
+			     (uint16_t)(3 * i + 2));
+			desc(bq.desc, 3 * i + 2, (uintptr_t)scratch + scratch_len / 2 + 4096 + i, 1,
+			     VRING_DESC_F_WRITE, 0);
+		}
+		uint16_t base = used_idx(&bq);
+		publish_triples(&bq, n);
+		if (round == 2)
+			delay_us(200); /* let some of it start */
+		virtio_set_status(&blk, 0);
+		uint64_t start = time_us();
+		while (virtio_status(&blk) != 0)
+			if (time_us() - start > 1000000)
+				test_fail("reset during I/O: status still %#x after 1 s",
+					  virtio_status(&blk));
+		uint16_t idx = used_idx(&bq);
+		uint64_t sum = checksum_io(span, n), sum2;
+		delay_us(QUIET_US);
+		sum2 = checksum_io(span, n);
+		printf("hostile:   %u requests of %u KiB in flight, %u completed before the reset "
+		       "finished\n",
+		       n, RESET_REQ / 1024, (uint16_t)(idx - base));
+		if (used_idx(&bq) != idx || sum != sum2) {
+			printf("hostile:   the device wrote after its reset finished (used idx %u "
+			       "-> "
+			       "%u, buffers %s)\n",
+			       idx, used_idx(&bq), sum == sum2 ? "same" : "changed");
+			return R_ERROR;
+		}
 	}
 	return R_RESET; /* the reset did its job */
 }
@@ -727,6 +757,121 @@ static unsigned s_bar_move_during_io(void)
 	if (virtio_status(&blk) & VIRTIO_STATUS_NEEDS_RESET)
 		return R_RESET;
 	return used_idx(&bq) == n && ok == n ? R_OK : R_ERROR;
+}
+
+/* The BAR holding the common configuration, and its size. */
+static unsigned common_bar(struct pci_bar *b)
+{
+	unsigned cap = 0;
+
+	while ((cap = pci_find_cap(&blk.pci, PCI_CAP_ID_VNDR, cap)))
+		if (pci_read8(&blk.pci, cap + 3) == VIRTIO_PCI_CAP_COMMON_CFG)
+			break;
+	if (!cap)
+		test_fail("no common configuration capability");
+	unsigned bar = pci_read8(&blk.pci, cap + 4);
+	pci_bar_probe(&blk.pci, bar, b);
+	return bar;
+}
+
+static void bar_to(unsigned bar, uint64_t addr)
+{
+	uint16_t cmd = pci_read16(&blk.pci, PCI_COMMAND);
+
+	pci_write16(&blk.pci, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+	pci_bar_set(&blk.pci, bar, addr);
+	pci_write16(&blk.pci, PCI_COMMAND, cmd | PCI_COMMAND_MEMORY);
+}
+
+/* The BAR parked on RAM, on the LAPIC, on the other device's BAR, on ECAM (wisp only: QEMU
+ * lets a BAR cover its MMCONFIG window, and then ECAM is gone), in the 64-bit window: what
+ * was there must still be there, and the device works again once the BAR is back. */
+static unsigned s_bar_placements(void)
+{
+	struct pci_bar b, rb;
+	unsigned bar = common_bar(&b), got = R_NOTHING;
+	uint64_t home = b.addr;
+	uint32_t ver = lapic_read(LAPIC_VERSION), ids = pci_read32(&rng.pci, 0);
+	uint8_t *ram = (uint8_t *)(((uintptr_t)scratch + b.size - 1) & ~(uintptr_t)(b.size - 1));
+
+	pci_bar_probe(&rng.pci, 0, &rb);
+	for (unsigned i = 0; i < 4096; i++)
+		ram[i] = (uint8_t)(i * 13);
+
+	bar_to(bar, (uintptr_t)ram);
+	ram[7] = 0x77;
+	for (unsigned i = 0; i < 4096; i++)
+		if (ram[i] != (i == 7 ? 0x77 : (uint8_t)(i * 13))) {
+			printf("hostile:   BAR on RAM at %p shadows it (byte %u reads %#x)\n",
+			       (void *)ram, i, ram[i]);
+			got = R_VIOLATION;
+			break;
+		}
+	bar_to(bar, 0xfee00000);
+	if (lapic_read(LAPIC_VERSION) != ver) {
+		printf("hostile:   BAR on the LAPIC: version reads %#x, was %#x\n",
+		       lapic_read(LAPIC_VERSION), ver);
+		got = R_VIOLATION;
+	}
+	bar_to(bar, rb.addr);
+	virtio_status(&blk); /* whoever answers: the VMM just has to survive */
+	if (wisp) {
+		bar_to(bar, pci_ecam_base());
+		if (pci_read32(&rng.pci, 0) != ids) {
+			printf("hostile:   BAR on ECAM: the rng's IDs read %#x\n",
+			       pci_read32(&rng.pci, 0));
+			got = R_VIOLATION;
+		}
+	}
+	if (b.is64)
+		bar_to(bar, 0x4000000000ull + b.size * 3);
+	bar_to(bar, home);
+	if (virtio_map(&blk))
+		test_fail("capabilities unusable after the BAR came home");
+	return got;
+}
+
+/* Random values into every configuration dword (and some bytes and words), then the BARs, the
+ * command register and MSI-X control put back: the VMM survives, the device works. */
+static unsigned s_config_garbage(void)
+{
+	struct pci_bar b;
+	unsigned bar = common_bar(&b);
+	uint16_t cmd = pci_read16(&blk.pci, PCI_COMMAND);
+	uint32_t bars[PCI_NUM_BARS];
+
+	for (unsigned n = 0; n < PCI_NUM_BARS; n++)
+		bars[n] = pci_read32(&blk.pci, PCI_BAR0 + 4 * n);
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned off = 0; off < 0x1000; off += 4) {
+			uint32_t v = (uint32_t)rnd();
+
+			if (off == PCI_COMMAND && !(rnd() % 2))
+				v &= ~(uint32_t)PCI_COMMAND_MEMORY;
+			switch (rnd() % 4) {
+			case 0:
+				pci_write8(&blk.pci, off + (v & 3), (uint8_t)v);
+				break;
+			case 1:
+				pci_write16(&blk.pci, off + (v & 2), (uint16_t)v);
+				break;
+			default:
+				pci_write32(&blk.pci, off, v);
+			}
+			if (rnd() % 2)
+				(void)pci_read32(&blk.pci, off);
+		}
+	}
+	pci_write16(&blk.pci, PCI_COMMAND, cmd & ~PCI_COMMAND_MEMORY);
+	for (unsigned n = 0; n < PCI_NUM_BARS; n++)
+		pci_write32(&blk.pci, PCI_BAR0 + 4 * n, bars[n]);
+	if (blk.msix_cap)
+		pci_msix_control(&blk.pci, blk.msix_cap, false, false);
+	pci_write16(&blk.pci, PCI_COMMAND, cmd);
+	(void)bar;
+	if (virtio_map(&blk))
+		test_fail("capabilities unusable after configuration garbage");
+	return virtio_status(&blk) & VIRTIO_STATUS_NEEDS_RESET ? R_RESET : R_NOTHING;
 }
 
 /* MSI-X table garbage (addresses that are not the LAPIC: the hole, far away, scratch RAM),
@@ -875,6 +1020,18 @@ static unsigned s_status_garbage(void)
 	return await(&bq, QUIET_US);
 }
 
+/* The bystander gets a descriptor loop too; it is reset and brought up again here. */
+static unsigned s_rng_loop(void)
+{
+	desc(rq.desc, 0, (uintptr_t)rngbuf, 64, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 0);
+	publish(&rq, 0);
+	unsigned got = await(&rq, WAIT_US);
+	if (virtio_reset(&rng))
+		test_fail("virtio-rng does not reset");
+	rng_up();
+	return got;
+}
+
 /* ---- Random descriptors ---- */
 
 static uint64_t rnd_addr(void)
@@ -987,6 +1144,8 @@ static void fuzz(unsigned rounds)
 {
 	unsigned counts[5] = {0};
 
+	if (!rounds)
+		return;
 	for (unsigned r = 0; r < rounds; r++) {
 		unsigned k = 1;
 
@@ -1087,9 +1246,12 @@ static const struct scenario scenarios[] = {
 	{"reset-during-io", s_reset_during_io, R_RESET, R_RESET},
 	{"bar-move-during-io", s_bar_move_during_io, R_OK | R_RESET, R_OK | R_RESET},
 	{"msix-table-garbage", s_msix_garbage, R_NOTHING, R_NOTHING},
+	{"bar-placements", s_bar_placements, R_NOTHING, R_NOTHING},
+	{"config-space-garbage", s_config_garbage, R_RESET | R_NOTHING, R_RESET | R_NOTHING},
 	{"readonly-fields", s_readonly_fields, R_NOTHING, R_NOTHING},
 	{"unoffered-features", s_unoffered_features, R_ERROR, R_ERROR | R_OK},
 	{"status-garbage", s_status_garbage, R_ANY, R_ANY},
+	{"rng-loop", s_rng_loop, R_RESET, R_RESET},
 };
 
 static const char *outcome_name(unsigned r)
@@ -1140,9 +1302,15 @@ WISP_TEST("virtio-hostile")
 	blk_works("bring-up");
 	rng_works("bring-up");
 
+	bool only = cmdline_has("only");
 	for (unsigned i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		const struct scenario *s = &scenarios[i];
+		char key[64];
 
+		/* only=NAME (may be repeated) runs just those scenarios. */
+		snprintf(key, sizeof(key), "only=%s", s->name);
+		if (only && !cmdline_has(key))
+			continue;
 		/* Every scenario starts on fresh rings (indices 0). */
 		if (virtio_reset(&blk))
 			test_fail("virtio-blk does not reset before %s", s->name);
@@ -1157,19 +1325,7 @@ WISP_TEST("virtio-hostile")
 		recover(s->name);
 	}
 
-	/* The bystander gets a loop and a read-only buffer too. */
-	desc(rq.desc, 0, (uintptr_t)rngbuf, 64, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 0);
-	publish(&rq, 0);
-	unsigned got = await(&rq, WAIT_US);
-	printf("hostile: %-28s -> %s\n", "rng-loop", outcome_name(got));
-	if (got != R_RESET)
-		failures++;
-	if (virtio_reset(&rng))
-		test_fail("virtio-rng does not reset");
-	rng_up();
-	rng_works("rng loop");
-
-	fuzz((unsigned)cmdline_int("fuzz", 300));
+	fuzz((unsigned)cmdline_int("fuzz", only ? 0 : 300));
 	if (failures)
 		test_fail("%d scenario(s) had an outcome not allowed", failures);
 	return 0;
