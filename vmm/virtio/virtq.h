@@ -32,9 +32,9 @@ struct virtq {
 	void *desc, *avail, *used; /* host pointers, checked once at start */
 	uint16_t last_avail;	   /* next avail ring entry to take */
 	uint16_t used_idx;	   /* next used ring entry to fill */
-	uint16_t signalled_used;   /* used_idx at the last interrupt (EVENT_IDX) */
-	bool signalled_valid;
-	bool ready; /* started and not broken */
+	uint16_t signalled_used;   /* used_idx at the last virtq_should_notify() */
+	bool signalled_valid;	   /* false: notify next time whatever the window */
+	bool ready;		   /* started and not broken */
 };
 
 /* One request: the chain's buffers, device-readable ones first. */
@@ -50,6 +50,8 @@ struct virtq_chain {
 /**
  * virtq_start() - check the ring addresses the driver set (alignment, inside RAM,
  * no wrap) and start consuming from avail index 0.
+ * Nothing is written to guest memory. To resume elsewhere (migration), set
+ * last_avail and used_idx afterwards and clear signalled_valid.
  * Return: 0, or -EINVAL when the rings are not usable (the device should then
  * set NEEDS_RESET).
  */
@@ -60,7 +62,10 @@ void virtq_stop(struct virtq *q);
 
 /**
  * virtq_pop() - take the next available chain.
- * Return: 1 with @c filled, 0 when the ring is empty, -EINVAL when the driver
+ * Zero-length descriptors are skipped (their address is not looked at). An indirect
+ * descriptor (only with @indirect) ends the chain in the ring; its table follows.
+ * Return: 1 with @c filled (it may have no buffers at all), 0 when the ring is empty
+ * or the queue not ready, -EINVAL when the driver
  * broke the rules (index jumped by more than the size, head or next out of range,
  * a loop, more than VIRTQ_MAX_SEGS buffers, a writable buffer before a readable
  * one, a nested or empty indirect table, an address outside RAM, a total length
@@ -76,8 +81,9 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 
 /**
  * virtq_should_notify() - whether the driver wants an interrupt for what was
- * pushed since the last time this returned true (EVENT_IDX used_event, or
- * VIRTQ_AVAIL_F_NO_INTERRUPT without it).
+ * pushed since the previous call (EVENT_IDX: used_event within that window, as
+ * vring_need_event(); without it: VIRTQ_AVAIL_F_NO_INTERRUPT clear). Nothing
+ * pushed since the previous call: false.
  */
 bool virtq_should_notify(struct virtq *q);
 
@@ -87,6 +93,12 @@ bool virtq_should_notify(struct virtq *q);
  * Return: true when new chains arrived meanwhile (pop again).
  */
 bool virtq_enable_notify(struct virtq *q);
+
+/**
+ * virtq_disable_notify() - while busy: ask the driver not to kick (sets
+ * VIRTQ_USED_F_NO_NOTIFY; a no-op with EVENT_IDX, where the stale avail_event does it).
+ */
+void virtq_disable_notify(struct virtq *q);
 
 /** virtq_iov_to_buf() / virtq_buf_to_iov() - copy between iovecs and a flat buffer,
  * starting @skip bytes in. Return: bytes copied. */
