@@ -5,6 +5,7 @@
  * unknown request types (UNSUPP) and requests past the capacity (IOERR), and leaves a marker
  * in sector 1 for run-guest to find in the image. On the second disk, if ro=1: RO is offered
  * and writes, write-zeroes and discards are refused while reads work.
+ * With MQ the bulk passes spread over up to 4 queues (queues=N: at least N must exist).
  * Cmdline: serial=S, ro=1, sectors=N (how many to pattern, default all up to 16384),
  * event_idx=0 / indirect=0 (do not accept those features). Test body at CPL3. */
 #include "virtio.h"
@@ -17,10 +18,12 @@
 #define VIRTIO_BLK_F_FLUSH 9
 #define VIRTIO_BLK_F_DISCARD 13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
+#define VIRTIO_BLK_F_MQ 12
 
 #define CFG_CAPACITY 0
 #define CFG_SEG_MAX 12
 #define CFG_BLK_SIZE 20
+#define CFG_NUM_QUEUES 34
 #define CFG_MAX_DISCARD_SECTORS 36
 #define CFG_MAX_WRITE_ZEROES_SECTORS 48
 
@@ -40,6 +43,7 @@
 #define MAX_REQ_SECTORS 16
 #define MAX_INFLIGHT 64
 #define TIMEOUT_US 10000000
+#define MAX_QUEUES 4
 
 struct blk_hdr {
 	uint32_t type;
@@ -64,8 +68,14 @@ struct req {
 
 static struct req *reqs;
 static struct virtio_dev dev;
-static struct vq q;
-static unsigned inflight_max;
+static struct vq q;		     /* queue 0: every single request goes here */
+static struct vq mq[MAX_QUEUES - 1]; /* queues 1.. with MQ: the bulk passes spread over all */
+static unsigned nq = 1, inflight_max;
+
+static struct vq *queue(unsigned i)
+{
+	return i ? &mq[i - 1] : &q;
+}
 
 /* The pattern word at byte offset i of sector s in pass p. */
 static uint64_t pattern(uint64_t s, unsigned i, unsigned p)
@@ -137,7 +147,34 @@ static struct req *reap(struct vq *vq, uint32_t *len)
 	return r;
 }
 
-/* Runs one pass over sectors [0, n): writes (pass pattern) or reads and verifies. */
+/* Waits for one completion on any queue. */
+static struct req *reap_any(uint32_t *len)
+{
+	uint64_t start = time_us();
+
+	for (;;) {
+		for (unsigned i = 0; i < nq; i++) {
+			void *cookie;
+
+			if (vq_poll(queue(i), &cookie, len)) {
+				struct req *r = cookie;
+
+				if (!r || r < reqs || r >= reqs + inflight_max || !r->busy)
+					test_fail("queue %u returned an unknown request", i);
+				r->busy = false;
+				return r;
+			}
+		}
+		if (time_us() - start > TIMEOUT_US)
+			test_fail("requests did not complete (device status %#x)",
+				  virtio_status(&dev));
+		if (virtio_status(&dev) & VIRTIO_STATUS_NEEDS_RESET)
+			test_fail("device needs reset (status %#x)", virtio_status(&dev));
+	}
+}
+
+/* Runs one pass over sectors [0, n): writes (pass pattern) or reads and verifies. Requests go
+ * round-robin over the queues. */
 static void rw_pass(uint64_t n, uint32_t type, unsigned pass)
 {
 	uint64_t next = 0, done = 0, issued = 0;
@@ -158,7 +195,8 @@ static void rw_pass(uint64_t n, uint32_t type, unsigned pass)
 				fill(r->data, next, r->sectors, pass);
 			else
 				memset(r->data, 0x5a, r->sectors * SECTOR);
-			if (submit_rw(&q, r, type, next, (unsigned)(issued % 3)) < 0)
+			if (submit_rw(queue((unsigned)(issued % nq)), r, type, next,
+				      (unsigned)(issued % 3)) < 0)
 				break;		/* ring full: reap first */
 			r->range.sector = next; /* remember where it goes */
 			r->busy = true;
@@ -166,9 +204,10 @@ static void rw_pass(uint64_t n, uint32_t type, unsigned pass)
 			busy++;
 			issued++;
 		}
-		vq_kick(&q);
+		for (unsigned i = 0; i < nq; i++)
+			vq_kick(queue(i));
 		uint32_t len;
-		struct req *r = reap(&q, &len);
+		struct req *r = reap_any(&len);
 		busy--;
 		if (r->status != S_OK)
 			test_fail("%s of %u sectors at %lu: status %u",
@@ -187,8 +226,8 @@ static void rw_pass(uint64_t n, uint32_t type, unsigned pass)
 		}
 		done += r->sectors;
 	}
-	printf("virtio-blk: %s %lu sectors in %lu requests (pass %u)\n",
-	       type == T_OUT ? "wrote" : "read and checked", n, issued, pass);
+	printf("virtio-blk: %s %lu sectors in %lu requests over %u queue(s) (pass %u)\n",
+	       type == T_OUT ? "wrote" : "read and checked", n, issued, nq, pass);
 }
 
 /* One request with an optional data buffer (readable or writable); returns the status. */
@@ -399,7 +438,7 @@ WISP_TEST("virtio-blk")
 	uint64_t want = VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
 			VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_SIZE_MAX) |
 			VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) | VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES) |
-			VIRTIO_BIT(VIRTIO_BLK_F_RO);
+			VIRTIO_BIT(VIRTIO_BLK_F_RO) | VIRTIO_BIT(VIRTIO_BLK_F_MQ);
 
 	if (cmdline_int("event_idx", 1))
 		want |= VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
@@ -414,6 +453,19 @@ WISP_TEST("virtio-blk")
 		test_fail("the first disk is read-only");
 	if (vq_init(&q, &dev, 0, 0, VIRTIO_MSI_NO_VECTOR))
 		test_fail("queue 0 setup failed");
+	if (dev.features & VIRTIO_BIT(VIRTIO_BLK_F_MQ)) {
+		uint16_t n = virtio_cfg16(&dev, CFG_NUM_QUEUES);
+
+		if (n < 1 || n != dev.num_queues)
+			test_fail("MQ: config num_queues %u, common num_queues %u", n,
+				  dev.num_queues);
+		nq = n < MAX_QUEUES ? n : MAX_QUEUES;
+		for (unsigned i = 1; i < nq; i++)
+			if (vq_init(queue(i), &dev, i, 0, VIRTIO_MSI_NO_VECTOR))
+				test_fail("queue %u setup failed", i);
+	}
+	if (cmdline_int("queues", 1) > (long)nq)
+		test_fail("%u queue(s), want queues=%ld", nq, cmdline_int("queues", 1));
 	virtio_driver_ok(&dev);
 
 	uint64_t capacity = virtio_cfg64(&dev, CFG_CAPACITY);
