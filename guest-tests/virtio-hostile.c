@@ -635,17 +635,28 @@ static unsigned s_same_head_twice(void)
 }
 
 /* Many large requests in flight, then reset: the reset must finish within a second, and once
- * it has, the device must not touch the old rings or buffers any more (completions of I/O
- * still running in the backend are dropped). Three rounds. */
+ * it has, the device must not touch the old rings or buffers any more: no used-ring or status
+ * update, no data written into read buffers, and no data taken from write buffers (they are
+ * overwritten with a marker the moment the reset is done; the marker must never reach the
+ * disk). Three rounds, reads and writes alternating. */
 #define RESET_REQ (128 * 1024)
 
-/* A checksum of the data buffers (span bytes) and n status bytes of s_reset_during_io. */
-static uint64_t checksum_io(size_t span, unsigned n)
+static bool reset_req_is_read(unsigned i, unsigned round)
+{
+	return !((i + round) & 1);
+}
+
+/* A checksum of the read buffers and the n status bytes of s_reset_during_io. */
+static uint64_t checksum_io(unsigned n, unsigned round)
 {
 	uint64_t sum = 0;
 
-	for (size_t i = 0; i < span; i += 8)
-		sum += *(volatile uint64_t *)(scratch + i) * (i + 1);
+	for (unsigned r = 0; r < n; r++) {
+		if (!reset_req_is_read(r, round))
+			continue;
+		for (size_t i = (size_t)r * RESET_REQ; i < (size_t)(r + 1) * RESET_REQ; i += 8)
+			sum += *(volatile uint64_t *)(scratch + i) * (i + 1);
+	}
 	for (unsigned i = 0; i < n; i++)
 		sum += (uint64_t) * (volatile uint8_t *)(scratch + scratch_len / 2 + 4096 + i)
 		       << (i % 56);
@@ -655,27 +666,29 @@ static uint64_t checksum_io(size_t span, unsigned n)
 static unsigned s_reset_during_io(void)
 {
 	unsigned n = bq.size / 3 < 64 ? bq.size / 3 : 64;
-	size_t span = (size_t)n * RESET_REQ;
 	uint64_t cap = virtio_cfg64(&blk, 0), per = RESET_REQ / SECTOR;
+	uint8_t *check = scratch + (size_t)n * RESET_REQ;
 
 	for (unsigned round = 0; round < 3; round++) {
+		uint8_t marker = (uint8_t)(0xe7 + round);
+
 		if (round) {
 			if (virtio_reset(&blk))
 				test_fail("virtio-blk does not reset");
 			blk_up();
 		}
-		memset(scratch, 0x11, span);
+		memset(scratch, 0x11, (size_t)n * RESET_REQ);
 		for (unsigned i = 0; i < n; i++) {
 			struct blk_hdr *h = (struct blk_hdr *)(scratch + scratch_len / 2) + i;
+			bool rd = reset_req_is_read(i, round);
 
-			*h = (struct blk_hdr){(i + round) & 1 ? T_OUT : T_IN, 0,
+			*h = (struct blk_hdr){rd ? T_IN : T_OUT, 0,
 					      cap > per ? (per * i) % (cap - per) : 0};
 			desc(bq.desc, 3 * i, (uintptr_t)h, sizeof(*h), VRING_DESC_F_NEXT,
 			     (uint16_t)(3 * i + 1));
 			desc(bq.desc, 3 * i + 1, (uintptr_t)scratch + (uint64_t)RESET_REQ * i,
 			     RESET_REQ,
-			     (uint16_t)(VRING_DESC_F_NEXT |
-					(h->type == T_IN ? VRING_DESC_F_WRITE : 0)),
+			     (uint16_t)(VRING_DESC_F_NEXT | (rd ? VRING_DESC_F_WRITE : 0)),
 			     (uint16_t)(3 * i + 2));
 			desc(bq.desc, 3 * i + 2, (uintptr_t)scratch + scratch_len / 2 + 4096 + i, 1,
 			     VRING_DESC_F_WRITE, 0);
@@ -690,19 +703,47 @@ static unsigned s_reset_during_io(void)
 			if (time_us() - start > 1000000)
 				test_fail("reset during I/O: status still %#x after 1 s",
 					  virtio_status(&blk));
+		for (unsigned i = 0; i < n; i++)
+			if (!reset_req_is_read(i, round))
+				memset(scratch + (size_t)i * RESET_REQ, marker, RESET_REQ);
 		uint16_t idx = used_idx(&bq);
-		uint64_t sum = checksum_io(span, n), sum2;
+		uint64_t sum = checksum_io(n, round), sum2;
 		delay_us(QUIET_US);
-		sum2 = checksum_io(span, n);
+		sum2 = checksum_io(n, round);
 		printf("hostile:   %u requests of %u KiB in flight, %u completed before the reset "
 		       "finished\n",
 		       n, RESET_REQ / 1024, (uint16_t)(idx - base));
 		if (used_idx(&bq) != idx || sum != sum2) {
-			printf("hostile:   the device wrote after its reset finished (used idx %u "
-			       "-> "
-			       "%u, buffers %s)\n",
+			printf("hostile:   the device wrote guest memory after its reset finished "
+			       "(used "
+			       "idx %u -> %u, read buffers or status bytes %s)\n",
 			       idx, used_idx(&bq), sum == sum2 ? "same" : "changed");
 			return R_ERROR;
+		}
+		/* What the writes left on the disk must not contain the marker. */
+		if (virtio_reset(&blk))
+			test_fail("virtio-blk does not reset");
+		blk_up();
+		for (unsigned i = 0; i < n; i++) {
+			if (reset_req_is_read(i, round))
+				continue;
+			struct vq_buf b[3] = {{hdr, sizeof(*hdr), false},
+					      {check, RESET_REQ, true},
+					      {(void *)status, 1, true}};
+			*hdr = (struct blk_hdr){T_IN, 0, cap > per ? (per * i) % (cap - per) : 0};
+			if (vq_call(&bq, b, 3, WAIT_US) < 0 || *status != S_OK)
+				test_fail("reading back after the reset failed (status %u)",
+					  *status);
+			for (unsigned k = 0; k < RESET_REQ; k++)
+				if (check[k] == marker &&
+				    check[k + 1 < RESET_REQ ? k + 1 : k] == marker) {
+					printf("hostile:   write %u took its data from guest "
+					       "memory after "
+					       "the reset finished (marker %#x at byte %u of "
+					       "sector %lu)\n",
+					       i, marker, k, hdr->sector);
+					return R_ERROR;
+				}
 		}
 	}
 	return R_RESET; /* the reset did its job */
