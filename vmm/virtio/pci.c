@@ -179,6 +179,7 @@ static void enable_queue(struct virtio_dev *v, struct virtio_queue *q)
 		virtio_fail(v, "queue rings are misaligned or outside RAM");
 		return;
 	}
+	virtq_enable_notify(&q->vq); /* with EVENT_IDX: ask for the first kick */
 	q->enabled = true;
 }
 
