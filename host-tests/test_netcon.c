@@ -810,6 +810,14 @@ static void test_console_socket(void **state)
 	assert_true(used(t, 1, &id, &len));
 	assert_int_equal(read(c, got, sizeof(got)), 13);
 	assert_memory_equal(got, "to the client", 13);
+	/* Buffers first, then input. */
+	post_rx(t, 2, 1000);
+	run(t, 2);
+	assert_int_equal(write(c, "typed\n", 6), 6);
+	wait_used(t, 0, 1);
+	assert_true(used(t, 0, &id, &len));
+	assert_int_equal(len, 6);
+	assert_memory_equal(rx_buf(t, id, 1000), "typed\n", 6);
 	/* Input before any receive buffer is held (4 kB), the rest waits in the
 	 * socket; none of it is lost, and the loop does not spin meanwhile. */
 	for (size_t i = 0; i < sizeof(big); i++)
