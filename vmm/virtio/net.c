@@ -62,6 +62,7 @@
 enum drop {
 	RX_TOO_BIG,   /* larger than the buffers the driver posted */
 	RX_OFFLOAD,   /* an offload the driver did not accept (left from before a reset) */
+	RX_RESET,     /* half placed when the driver reset the device */
 	RX_ERROR,     /* the tap's read failed */
 	TX_MALFORMED, /* shorter than the header, or larger than any frame */
 	TX_REFUSED,   /* the tap's write failed (interface down, bad header) */
@@ -72,6 +73,7 @@ enum drop {
 static const char *const drop_what[NR_DROPS] = {
 	"received frames larger than the guest's buffers",
 	"received frames with offloads the guest did not accept",
+	"received frames cut off by a device reset",
 	"tap read errors",
 	"malformed transmit chains",
 	"frames the tap refused",
@@ -96,11 +98,14 @@ struct net {
 	bool rx_wait;	       /* out of receive buffers: waiting for a kick */
 	bool offloads_pending; /* DRIVER_OK: set the tap's offloads on the loop */
 	bool tx_pending;       /* *tx was refused with EAGAIN: waiting for EPOLLOUT */
+	bool rx_pending;       /* a frame waits in the spill buffer for more chains */
 	unsigned int offloads; /* TUN_F_* the tap supports */
 	/* Receive buffers taken from the ring, in ring order. */
 	struct rx_chain rx[VIRTQ_MAX_SIZE];
 	unsigned int nr_rx, nr_rx_iov;
 	uint64_t rx_cap;
+	uint64_t pend_got, pend_cap;	 /* the frame being placed: its length, and the part */
+	unsigned int pend_chains;	 /* of it in the first pend_chains held chains */
 	struct iovec rx_iov[RX_IOV + 1]; /* + 1: the spill buffer's slot during a read */
 	uint8_t *spill;
 	struct virtq_chain *chain; /* receive chains are popped here */
@@ -233,27 +238,70 @@ static bool rx_fix_header(struct net *n, uint8_t *h, uint16_t nbuf)
 	return true;
 }
 
-/* Copy the part of a frame that went to the spill buffer into chains @i onwards.
- * Return: the number of chains the frame uses, or 0 when the ring has too few. */
-static unsigned int rx_unspill(struct net *n, unsigned int i, uint64_t len)
+/* Copy the part of the frame that went to the spill buffer into the chains after
+ * the ones it was read into. Return: the number of chains the frame uses, 0 when
+ * the ring ran dry first (try again after a kick), -1 when no more can be held. */
+static int rx_unspill(struct net *n)
 {
-	uint64_t done = 0;
+	uint64_t done = 0, len = n->pend_got - n->pend_cap;
+	unsigned int i = n->pend_chains;
 
 	for (; done < len; i++) {
 		struct rx_chain *r;
 
-		if (i == n->nr_rx && rx_refill(n, n->rx_cap + 1) != 0)
-			return 0;
-		if (i == n->nr_rx)
-			return 0; /* nothing more can be held */
+		if (i == n->nr_rx) {
+			int got = rx_refill(n, n->rx_cap + 1);
+
+			if (got != 0 || i == n->nr_rx)
+				return got == 1 ? 0 : -1;
+		}
 		r = &n->rx[i];
 		done += virtq_buf_to_iov(&n->rx_iov[r->first], r->nr, 0, n->spill + done,
 					 len - done);
 	}
-	return i;
+	return (int)i;
+}
+
+/* The frame of n->pend_got bytes in the first @k held chains: checked, handed over. */
+static void rx_deliver(struct net *n, unsigned int k)
+{
+	struct virtq *q = &n->v.queues[RXQ].vq;
+	uint64_t left = n->pend_got;
+	uint8_t h[HDR_LEN];
+
+	virtq_iov_to_buf(&n->rx_iov[0], n->rx[0].nr, 0, h, HDR_LEN);
+	if (!rx_fix_header(n, h, (uint16_t)k)) {
+		count_drop(n, RX_OFFLOAD); /* the chains stay held for the next frame */
+		return;
+	}
+	virtq_buf_to_iov(&n->rx_iov[0], n->rx[0].nr, 0, h, HDR_LEN);
+	for (unsigned int i = 0; i < k; i++) {
+		uint64_t part = left < n->rx[i].len ? left : n->rx[i].len;
+
+		virtq_push(q, n->rx[i].head, (uint32_t)part);
+		left -= part;
+	}
+	rx_forget(n, k);
+	n->rx_frames++;
 }
 
 enum { RX_DONE, RX_EMPTY, RX_NO_BUFFERS, RX_STOP };
+
+/* The rest of a frame that did not fit in the chains it was read into. */
+static int rx_finish(struct net *n)
+{
+	int k = rx_unspill(n);
+
+	n->rx_pending = k == 0;
+	if (k == 0)
+		return RX_NO_BUFFERS; /* the frame waits in the spill buffer */
+	if (k < 0) {
+		count_drop(n, RX_TOO_BIG); /* larger than every buffer we can hold */
+		return n->v.queues[RXQ].vq.ready ? RX_DONE : RX_STOP;
+	}
+	rx_deliver(n, (unsigned int)k);
+	return RX_DONE;
+}
 
 /* One frame from the tap into the held chains. */
 static int rx_one(struct net *n)
@@ -266,14 +314,16 @@ static int rx_one(struct net *n)
 				: SMALL_MAX + HDR_LEN;
 	unsigned int c = 0, m = 0, k;
 	uint64_t cap = 0, left;
-	uint8_t h[HDR_LEN];
 	struct iovec saved;
 	ssize_t got;
-	int r = rx_refill(n, want);
 
-	if (r < 0)
+	if (n->rx_pending)
+		return rx_finish(n);
+	/* Buffers for a whole frame when the ring has them, so that it lands in guest
+	 * memory directly; at least one. */
+	if (rx_refill(n, want) < 0)
 		return RX_STOP;
-	if (!n->nr_rx || (r == 1 && mrg))
+	if (!n->nr_rx)
 		return RX_NO_BUFFERS;
 	/* The held chains to read into (one without MRG_RXBUF), then the spill. */
 	do {
@@ -296,32 +346,18 @@ static int rx_one(struct net *n)
 		count_drop(n, got < HDR_LEN ? RX_ERROR : RX_TOO_BIG); /* cut short by tun */
 		return RX_DONE;
 	}
-	if ((uint64_t)got <= cap) {
-		for (k = 0, left = (uint64_t)got; left > n->rx[k].len; k++)
-			left -= n->rx[k].len;
-		k++;
-	} else {
-		k = mrg ? rx_unspill(n, c, (uint64_t)got - cap) : 0;
-		if (!k) {
-			count_drop(n, RX_TOO_BIG);
-			return v->queues[RXQ].vq.ready ? RX_DONE : RX_STOP;
-		}
-	}
-	virtq_iov_to_buf(&n->rx_iov[0], n->rx[0].nr, 0, h, HDR_LEN);
-	if (!rx_fix_header(n, h, (uint16_t)k)) {
-		count_drop(n, RX_OFFLOAD);
+	n->pend_got = (uint64_t)got;
+	n->pend_cap = cap;
+	n->pend_chains = c;
+	if ((uint64_t)got > cap) {
+		if (mrg)
+			return rx_finish(n);
+		count_drop(n, RX_TOO_BIG); /* the chain stays held for the next frame */
 		return RX_DONE;
 	}
-	virtq_buf_to_iov(&n->rx_iov[0], n->rx[0].nr, 0, h, HDR_LEN);
-	left = (uint64_t)got;
-	for (unsigned int i = 0; i < k; i++) {
-		uint64_t part = left < n->rx[i].len ? left : n->rx[i].len;
-
-		virtq_push(&v->queues[RXQ].vq, n->rx[i].head, (uint32_t)part);
-		left -= part;
-	}
-	rx_forget(n, k);
-	n->rx_frames++;
+	for (k = 0, left = (uint64_t)got; left > n->rx[k].len; k++)
+		left -= n->rx[k].len;
+	rx_deliver(n, k + 1);
 	return RX_DONE;
 }
 
@@ -448,9 +484,11 @@ static void net_notify(struct virtio_dev *v, unsigned int q)
 
 	if (n->offloads_pending)
 		apply_offloads(n);
-	if (q == RXQ)
+	if (q == RXQ) {
 		n->rx_wait = false; /* new buffers: EPOLLIN again */
-	else if (q == TXQ)
+		if (n->rx_pending && rx_ok(n))
+			rx_run(n); /* a frame is waiting for them, maybe the tap's last */
+	} else if (q == TXQ)
 		tx_run(n);
 	update_watch(n);
 }
@@ -466,8 +504,11 @@ static void net_reset(struct virtio_dev *v)
 {
 	struct net *n = (struct net *)v;
 
+	if (n->rx_pending)
+		n->drops[RX_RESET]++; /* no message: this thread may be a vCPU's */
 	n->nr_rx = n->nr_rx_iov = 0;
 	n->rx_cap = 0;
+	n->rx_pending = false;
 	n->rx_wait = n->tx_pending = n->offloads_pending = false;
 }
 
