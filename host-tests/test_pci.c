@@ -290,7 +290,8 @@ static void test_hostile_config(void **state)
 
 	for (int i = 0; i < 200000; i++) {
 		uint64_t off = (uint64_t)rand_r(&seed) % VIRT_PCI_ECAM_SIZE;
-		uint32_t len = 1u << (rand_r(&seed) % 4), v = (uint32_t)rand_r(&seed);
+		uint32_t len = 1u << (rand_r(&seed) % 4);
+		uint64_t v = (uint64_t)rand_r(&seed) << 32 | (uint32_t)rand_r(&seed);
 
 		if (i % 4 == 0)
 			off = ECAM(1 + (rand_r(&seed) % 2) * 4, rand_r(&seed) % 0x100);
