@@ -1,6 +1,7 @@
-/* libFuzzer target: a hostile guest driving the PCI bus and the virtio devices on
- * it (config space, BARs, MSI-X, virtio common config, rings in guest RAM, kicks,
- * resets). Each 12-byte record is one guest action; the event loop runs in between. */
+/* libFuzzer target: a hostile guest driving the PCI bus and its virtio-blk,
+ * virtio-rng and virtio-console (config space, BARs, MSI-X, virtio registers,
+ * rings in guest RAM, kicks, resets). Each 12-byte record is one guest action;
+ * the event loop runs in between. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct vm vm;
 static struct config cfg;
-static struct virtio_dev *devs[2];
+static struct virtio_dev *devs[3];
 
 static void no_irq(void *opaque, unsigned int gsi, int level)
 {
@@ -51,11 +52,16 @@ static void setup(void)
 						  .chardev = -1,
 						  .rng_max_bytes = 4096,
 						  .rng_period_ms = 1};
+	cfg.chardevs[0] = (struct config_chardev){.id = "c0", .kind = SERIAL_FILE};
+	strcpy(cfg.chardevs[0].path, "/dev/null");
+	cfg.pci_devs[2] = (struct config_pci_dev){
+		.kind = CONFIG_DEV_VIRTIO_SERIAL, .slot = -1, .drive = -1, .chardev = 0};
 	devs[0] = virtio_blk_create(&vm, &cfg.pci_devs[0], err, sizeof(err));
 	devs[1] = virtio_rng_create(&vm, &cfg.pci_devs[1], err, sizeof(err));
-	if (!devs[0] || !devs[1] || virtio_plug(devs[0], -1, err, sizeof(err)) ||
-	    virtio_plug(devs[1], -1, err, sizeof(err)))
-		abort();
+	devs[2] = virtio_console_create(&vm, &cfg.pci_devs[2], err, sizeof(err));
+	for (int i = 0; i < 3; i++)
+		if (!devs[i] || virtio_plug(devs[i], -1, err, sizeof(err)))
+			abort();
 	unlink(path);
 }
 
@@ -66,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(vm.mem.hva, 0, SCRATCH);
 	for (size_t i = 0; i + 12 <= size; i += 12) {
 		const uint8_t *r = data + i;
-		struct virtio_dev *v = devs[r[1] & 1];
+		struct virtio_dev *v = devs[r[1] % 3];
 		uint32_t len = 1u << (r[2] & 3);
 		bool wr = r[2] & 4;
 		uint8_t val[8];
