@@ -119,6 +119,18 @@ static json_t *query_chardev(struct qmp *q, json_t *args, struct qmp_error *err)
 					      c->serial == SERIAL_UNIX ? c->serial_path : NULL));
 	for (unsigned int i = 0; i < c->nr_monitors; i++)
 		json_array_append_new(list, chardev(c->monitor_labels[i], "unix:", c->monitors[i]));
+	/* -chardev backends of devices (a monitor's chardev is listed above). */
+	for (unsigned int i = 0; i < c->nr_chardevs; i++) {
+		const struct config_chardev *cd = &c->chardevs[i];
+		bool monitor = false;
+
+		for (unsigned int m = 0; m < c->nr_monitors; m++)
+			monitor |= !strcmp(c->monitor_labels[m], cd->id);
+		if (!monitor && kinds[cd->kind])
+			json_array_append_new(list,
+					      chardev(cd->id, kinds[cd->kind],
+						      cd->kind == SERIAL_UNIX ? cd->path : NULL));
+	}
 	return list;
 }
 
