@@ -272,42 +272,40 @@ void virtq_disable_notify(struct virtq *q)
 		store16(used_at(q, RING_FLAGS), VIRTQ_USED_F_NO_NOTIFY);
 }
 
-uint64_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, uint64_t skip, void *buf,
-			  uint64_t len)
+/* Copy between @iov (from byte @skip on) and @buf, in the direction @to_iov says. */
+static uint64_t copy_iov(const struct iovec *iov, unsigned int n, uint64_t skip, uint8_t *buf,
+			 uint64_t len, bool to_iov)
 {
 	uint64_t done = 0;
 
 	for (unsigned int i = 0; i < n && done < len; i++) {
 		uint64_t seg = iov[i].iov_len, chunk;
+		uint8_t *p;
 
 		if (skip >= seg) {
 			skip -= seg;
 			continue;
 		}
+		p = (uint8_t *)iov[i].iov_base + skip;
 		chunk = seg - skip < len - done ? seg - skip : len - done;
-		memcpy((uint8_t *)buf + done, (const uint8_t *)iov[i].iov_base + skip, chunk);
+		if (to_iov)
+			memcpy(p, buf + done, chunk);
+		else
+			memcpy(buf + done, p, chunk);
 		done += chunk;
 		skip = 0;
 	}
 	return done;
 }
 
+uint64_t virtq_iov_to_buf(const struct iovec *iov, unsigned int n, uint64_t skip, void *buf,
+			  uint64_t len)
+{
+	return copy_iov(iov, n, skip, buf, len, false);
+}
+
 uint64_t virtq_buf_to_iov(const struct iovec *iov, unsigned int n, uint64_t skip, const void *buf,
 			  uint64_t len)
 {
-	uint64_t done = 0;
-
-	for (unsigned int i = 0; i < n && done < len; i++) {
-		uint64_t seg = iov[i].iov_len, chunk;
-
-		if (skip >= seg) {
-			skip -= seg;
-			continue;
-		}
-		chunk = seg - skip < len - done ? seg - skip : len - done;
-		memcpy((uint8_t *)iov[i].iov_base + skip, (const uint8_t *)buf + done, chunk);
-		done += chunk;
-		skip = 0;
-	}
-	return done;
+	return copy_iov(iov, n, skip, (uint8_t *)buf, len, true);
 }
