@@ -63,7 +63,10 @@ struct blk {
 	struct aio *aio;
 	uint64_t sectors;
 	bool readonly, direct, discard;
-	bool no_flush; /* cache=unsafe */
+	bool no_flush;		   /* cache=unsafe */
+	bool writethrough;	   /* the file was opened O_DSYNC */
+	struct virtq_chain *chain; /* blk_notify()'s, one per device */
+	struct req *spare;	   /* finished requests kept for reuse */
 	char serial[ID_BYTES];
 	uint64_t gen;		/* bumped by reset: older requests are forgotten */
 	unsigned int *inflight; /* per queue, at most its size */
@@ -83,6 +86,8 @@ struct req {
 	int iovcnt;
 	uint64_t range[2 * DISCARD_SEGS]; /* discard/write-zeroes: offset, length */
 	int nr_ranges, next_range;
+	bool sync_after; /* a write the driver cannot flush: data sync before done */
+	struct req *next_spare;
 };
 
 static void finish(struct req *r, uint8_t status);
@@ -111,6 +116,14 @@ static void on_done(struct aio_req *a, int64_t res)
 				 r->bounce_iov.iov_len);
 	if (a->op == AIO_READ && res >= 0)
 		r->written = (uint32_t)res;
+	if (res >= 0 && a->op == AIO_WRITE && r->sync_after && r->gen == b->gen) {
+		r->aio.op = AIO_FLUSH;
+		if (aio_submit(b->aio, &r->aio) == 0) {
+			pthread_mutex_unlock(&b->v.pci.lock);
+			return;
+		}
+		res = -EIO;
+	}
 	finish(r, res < 0 ? S_IOERR : S_OK);
 	pthread_mutex_unlock(&b->v.pci.lock);
 }
@@ -129,7 +142,11 @@ static void finish(struct req *r, uint8_t status)
 		virtio_reset_done(&b->v);
 	}
 	free(r->bounce);
-	free(r);
+	/* Kept for reuse: allocating and freeing 4 KiB per request made glibc trim
+	 * and regrow the heap on every batch. In flight are at most the queues'
+	 * sizes, so the spares never outnumber them. */
+	r->next_spare = b->spare;
+	b->spare = r;
 }
 
 static bool aligned(const struct iovec *iov, int n)
@@ -149,6 +166,10 @@ static int start_rw(struct req *r, uint32_t type, uint64_t sector, uint64_t len)
 	if (type == T_OUT && b->readonly)
 		return S_IOERR;
 	r->aio.op = type == T_IN ? AIO_READ : AIO_WRITE;
+	/* Without FLUSH negotiated every write must be durable when it completes
+	 * (virtio 1.2, 5.2.6.2). */
+	r->sync_after =
+		type == T_OUT && !b->writethrough && !b->no_flush && !virtio_has(&b->v, F_FLUSH);
 	r->aio.offset = sector * SECTOR;
 	r->aio.iov = r->iov;
 	r->aio.iovcnt = r->iovcnt;
@@ -254,11 +275,9 @@ static void blk_notify(struct virtio_dev *v, unsigned int qi)
 {
 	struct blk *b = (struct blk *)v;
 	struct virtq *q = &v->queues[qi].vq;
-	struct virtq_chain *c = malloc(sizeof(*c));
+	struct virtq_chain *c = b->chain;
 	int got = 0;
 
-	if (!c)
-		return;
 	aio_plug(b->aio); /* one submission for everything this kick brought */
 	do {
 		while (b->inflight[qi] < q->size && (got = virtq_pop(q, c)) == 1) {
@@ -269,7 +288,9 @@ static void blk_notify(struct virtio_dev *v, unsigned int qi)
 				got = -EINVAL;
 				break;
 			}
-			if (!(r = calloc(1, sizeof(*r)))) {
+			if ((r = b->spare))
+				b->spare = r->next_spare;
+			else if (!(r = malloc(sizeof(*r)))) {
 				got = -ENOMEM;
 				break;
 			}
@@ -289,7 +310,6 @@ static void blk_notify(struct virtio_dev *v, unsigned int qi)
 		}
 	} while (b->inflight[qi] < q->size && virtq_enable_notify(q));
 	aio_unplug(b->aio);
-	free(c);
 }
 
 static void blk_reset(struct virtio_dev *v)
@@ -314,6 +334,13 @@ static void blk_free(struct virtio_dev *v)
 	struct blk *b = (struct blk *)v;
 
 	aio_free(b->aio);
+	while (b->spare) {
+		struct req *r = b->spare;
+
+		b->spare = r->next_spare;
+		free(r);
+	}
+	free(b->chain);
 	if (b->fd >= 0)
 		close(b->fd);
 	virtio_free(v);
@@ -338,8 +365,10 @@ static int open_image(struct blk *b, const struct config_drive *dr, char *err, s
 	struct stat st;
 	uint64_t size;
 
-	b->fd = open(dr->file,
-		     (dr->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (dr->direct ? O_DIRECT : 0));
+	/* cache=writethrough and directsync: every write is durable when it completes. */
+	b->fd = open(dr->file, (dr->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC |
+				       (dr->direct ? O_DIRECT : 0) |
+				       (dr->writethrough ? O_DSYNC : 0));
 	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
 		snprintf(err, errlen, "wisp: -drive file=%s: %s", dr->file, strerror(errno));
 		return -errno;
@@ -374,7 +403,8 @@ struct virtio_dev *virtio_blk_create(struct vm *vm, const struct config_pci_dev 
 	}
 	b->fd = -1;
 	b->inflight = calloc(nq, sizeof(*b->inflight));
-	if (!b->inflight ||
+	b->chain = malloc(sizeof(*b->chain));
+	if (!b->inflight || !b->chain ||
 	    virtio_init(&b->v, vm, "virtio-blk-pci", VIRTIO_ID_BLOCK, 0x018000, &blk_ops, nq,
 			QUEUE_SIZE, features, CONFIG_LEN, err, errlen) ||
 	    open_image(b, dr, err, errlen))
@@ -386,6 +416,7 @@ struct virtio_dev *virtio_blk_create(struct vm *vm, const struct config_pci_dev 
 	b->direct = dr->direct;
 	b->discard = dr->discard;
 	b->no_flush = dr->no_flush;
+	b->writethrough = dr->writethrough;
 	memcpy(b->serial, d->serial, strnlen(d->serial, ID_BYTES));
 	cfg = b->v.config;
 	memcpy(cfg + C_CAPACITY, &b->sectors, 8);
