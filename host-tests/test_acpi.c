@@ -29,6 +29,7 @@
 #define MADT_ENABLED 1u
 #define MADT_ONLINE_CAPABLE 2u
 #define MAX_TEST_CPUS 4096
+#define MCFG_LEN 60
 
 static uint8_t buf[VIRT_ACPI_SIZE];
 
@@ -36,7 +37,7 @@ static uint8_t buf[VIRT_ACPI_SIZE];
 struct tables {
 	uint64_t gpa;
 	long len;
-	const uint8_t *rsdp, *xsdt, *fadt, *madt, *dsdt;
+	const uint8_t *rsdp, *xsdt, *fadt, *madt, *mcfg, *dsdt;
 };
 
 struct combo {
@@ -110,17 +111,20 @@ static void find_xsdt_tables(struct tables *t)
 			t->fadt = p;
 		else if (!memcmp(p, "APIC", 4) && !t->madt)
 			t->madt = p;
+		else if (!memcmp(p, "MCFG", 4) && !t->mcfg)
+			t->mcfg = p;
 		else
 			fail_msg("unexpected or repeated table %.4s in the XSDT", (const char *)p);
 	}
 	assert_non_null(t->fadt);
 	assert_non_null(t->madt);
+	assert_non_null(t->mcfg);
 }
 
 /* No two tables may share a byte. */
 static void check_disjoint(const struct tables *t)
 {
-	const uint8_t *p[] = {t->rsdp, t->xsdt, t->fadt, t->madt, t->dsdt};
+	const uint8_t *p[] = {t->rsdp, t->xsdt, t->fadt, t->madt, t->mcfg, t->dsdt};
 	size_t n = sizeof(p) / sizeof(p[0]);
 
 	for (size_t i = 0; i < n; i++) {
@@ -191,6 +195,25 @@ static void check_fadt(const uint8_t *f)
 	assert_memory_equal(f + 268, "WISP\0\0\0\0", 8);
 }
 
+/* One allocation: segment 0, buses 0..VIRT_PCI_BUS_MAX at the ECAM. */
+static void check_mcfg(const uint8_t *t)
+{
+	const uint8_t *a = t + 44;
+
+	assert_int_equal(rd32(t, 4), MCFG_LEN);
+	assert_int_equal(t[8], 1);
+	assert_int_equal(rd64(t, 36), 0); /* reserved */
+	assert_int_equal(rd64(a, 0), VIRT_PCI_ECAM_BASE);
+	assert_int_equal(rd16(a, 8), 0);
+	assert_int_equal(a[10], 0);
+	assert_int_equal(a[11], VIRT_PCI_BUS_MAX);
+	assert_int_equal(rd32(a, 12), 0); /* reserved */
+	/* The buses it names fill the ECAM exactly, 1 MiB each. */
+	assert_int_equal((uint64_t)(a[11] - a[10] + 1) << 20, VIRT_PCI_ECAM_SIZE);
+	/* Linux ignores an MCFG area at or above 4 GiB from a pre-2010 BIOS. */
+	assert_true(VIRT_PCI_ECAM_BASE + VIRT_PCI_ECAM_SIZE <= 0x100000000ULL);
+}
+
 static void check_dsdt(const uint8_t *d)
 {
 	assert_int_equal(rd32(d, 4), acpi_dsdt_aml_len);
@@ -254,6 +277,7 @@ static void test_layout(void **state)
 	build(&t, c->cpus, c->max_cpus);
 	check_fadt(t.fadt);
 	check_madt(t.madt, c);
+	check_mcfg(t.mcfg);
 	check_dsdt(t.dsdt);
 }
 
@@ -304,6 +328,7 @@ static void test_gpa_is_honoured(void **state)
 	build_at(&t, 0x123456780, c.cpus, c.max_cpus);
 	check_fadt(t.fadt);
 	check_madt(t.madt, &c);
+	check_mcfg(t.mcfg);
 	check_dsdt(t.dsdt);
 }
 
@@ -422,14 +447,15 @@ static char *read_file(const struct tmpdir *d, const char *name)
 /* Run @cmd in directory @d with stdout and stderr captured; *status gets its exit code. */
 static char *run(const struct tmpdir *d, const char *cmd, int *status)
 {
-	char full[PATH_MAX + 1024];
+	char *full;
 	FILE *p;
 	char *out;
 	int st;
 
-	snprintf(full, sizeof(full), "cd '%s' && %s </dev/null 2>&1", d->path, cmd);
+	assert_true(asprintf(&full, "cd '%s' && %s </dev/null 2>&1", d->path, cmd) > 0);
 	p = popen(full, "r");
 	assert_non_null(p);
+	free(full);
 	out = slurp(p);
 	st = pclose(p);
 	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -485,6 +511,7 @@ static void write_tables(const struct tmpdir *d, const struct tables *t)
 	write_file(d, "xsdt.dat", t->xsdt, rd32(t->xsdt, 4));
 	write_file(d, "facp.dat", t->fadt, rd32(t->fadt, 4));
 	write_file(d, "apic.dat", t->madt, rd32(t->madt, 4));
+	write_file(d, "mcfg.dat", t->mcfg, rd32(t->mcfg, 4));
 	write_file(d, "dsdt.dat", t->dsdt, rd32(t->dsdt, 4));
 }
 
@@ -492,11 +519,14 @@ static void check_disassembly(const struct tmpdir *d, const struct combo *c)
 {
 	char *facp = read_file(d, "facp.dsl"), *apic = read_file(d, "apic.dsl");
 	char *xsdt = read_file(d, "xsdt.dsl"), *dsdt = read_file(d, "dsdt.dsl");
+	char *mcfg = read_file(d, "mcfg.dsl");
+	char line[128];
 
 	assert_clean(facp);
 	assert_clean(apic);
 	assert_clean(xsdt);
 	assert_clean(dsdt);
+	assert_clean(mcfg);
 	assert_contains(facp, "Hardware Reduced (V5) : 1");
 	assert_contains(facp, "Reset Register Supported (V2) : 1");
 	assert_contains(facp, "8042 Present on ports 60/64 (V2) : 0");
@@ -506,9 +536,20 @@ static void check_disassembly(const struct tmpdir *d, const struct combo *c)
 			 c->max_cpus);
 	assert_int_equal(count(apic, "Processor Enabled : 1"), c->cpus);
 	assert_int_equal(count(apic, "[I/O APIC]"), 1);
-	assert_int_equal(count(xsdt, "ACPI Table Address"), 2);
+	assert_int_equal(count(xsdt, "ACPI Table Address"), 3);
 	assert_contains(dsdt, "Device (GED0)");
 	assert_contains(dsdt, "Method (_EVT, 1, Serialized)");
+	assert_contains(dsdt, "Device (PCI0)");
+	assert_contains(dsdt, "Name (_PRT, Package (0x80)");
+	assert_contains(mcfg, "[Memory Mapped Configuration table]");
+	snprintf(line, sizeof(line), "Base Address : %016llX",
+		 (unsigned long long)VIRT_PCI_ECAM_BASE);
+	assert_contains(mcfg, line);
+	assert_contains(mcfg, "Segment Group Number : 0000");
+	assert_contains(mcfg, "Start Bus Number : 00");
+	snprintf(line, sizeof(line), "End Bus Number : %02X", VIRT_PCI_BUS_MAX);
+	assert_contains(mcfg, line);
+	free(mcfg);
 	free(facp);
 	free(apic);
 	free(xsdt);
@@ -527,10 +568,10 @@ static void test_iasl_disassembles(void **state)
 	build(&t, c->cpus, c->max_cpus);
 	tmpdir_make(&d);
 	write_tables(&d, &t);
-	out = run(&d, "iasl -d xsdt.dat facp.dat apic.dat dsdt.dat", &st);
+	out = run(&d, "iasl -d xsdt.dat facp.dat apic.dat mcfg.dat dsdt.dat", &st);
 	assert_int_equal(st, 0);
 	assert_clean(out);
-	assert_int_equal(count(out, "appears to be a valid ACPI table"), 4);
+	assert_int_equal(count(out, "appears to be a valid ACPI table"), 5);
 	free(out);
 	check_disassembly(&d, c);
 	tmpdir_remove(&d);
@@ -541,13 +582,13 @@ static void test_iasl_disassembles(void **state)
  * simulated, filled with the byte given by -fv: that is what _EVT reads. */
 static char *acpiexec(const struct tmpdir *d, const char *fill, const char *cmds)
 {
-	char cmd[1024];
-	char *out;
+	char *cmd, *out;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "acpiexec -fv %s -b '%s' facp.dat dsdt.dat apic.dat", fill,
-		 cmds);
+	assert_true(asprintf(&cmd, "acpiexec -fv %s -b '%s' facp.dat dsdt.dat apic.dat", fill,
+			     cmds) > 0);
 	out = run(d, cmd, &st);
+	free(cmd);
 	assert_int_equal(st, 0);
 	assert_clean(out);
 	assert_contains(out, "FACP"); /* ours, not acpiexec's built-in one */
@@ -643,6 +684,441 @@ static void test_acpiexec_sleep_s5(void **state)
 	tmpdir_remove(&d);
 }
 
+/* ---- The PCI host bridge in the DSDT ---- */
+
+/* ToUUID() byte order: the first three fields little-endian, the rest as written. */
+#define PCI_HOST_UUID "(5b 4d db 33 f7 1f 1c 40 96 57 74 41 c0 3d d7 66)"     /* 33DB4D5B-... */
+#define PCI_DSM_UUID "(d0 37 c9 e5 53 35 7a 4d 91 17 ea 4d 19 c3 43 4d)"      /* E5C937D0-... */
+#define PLATFORM_OSC_UUID "(6e b0 11 08 27 4a f9 44 8d 60 3c bb c2 2e 7b 48)" /* 0811B06E-... */
+#define OSC_PATH "\\_SB.PCI0._OSC"
+#define DSM_PATH "\\_SB.PCI0._DSM"
+#define OSC_QUERY 0x01u
+#define OSC_FAILURE 0x02u
+#define OSC_BAD_UUID 0x04u
+#define OSC_BAD_REVISION 0x08u
+#define OSC_MASKED 0x10u
+#define OSC_SUPPORT_LINUX 0x11Fu /* ExtConfig ASPM ClockPM Segments MSI HPX-Type3 */
+#define OSC_CTRL_HOTPLUG 0x01u
+#define OSC_CTRL_SHPC 0x02u
+#define OSC_CTRL_PME 0x04u
+#define OSC_CTRL_AER 0x08u
+#define OSC_CTRL_PCIE_CAP 0x10u
+#define OSC_CTRL_LTR 0x20u
+#define OSC_CTRL_DPC 0x80u
+#define OSC_CTRL_GRANTED                                                                           \
+	(OSC_CTRL_HOTPLUG | OSC_CTRL_PME | OSC_CTRL_AER | OSC_CTRL_PCIE_CAP | OSC_CTRL_LTR)
+/* What Linux 6.1 asks for when built with CONFIG_PCIE_EDR (Debian's: no DPC). */
+#define OSC_CTRL_LINUX (OSC_CTRL_GRANTED | OSC_CTRL_SHPC | OSC_CTRL_DPC)
+
+/* "(b0 b1 ...)": @len bytes as an acpiexec buffer argument. */
+static void buffer_arg(char *out, size_t size, const uint8_t *p, size_t len)
+{
+	size_t n = 0;
+
+	n += snprintf(out + n, size - n, "(");
+	for (size_t i = 0; i < len; i++)
+		n += snprintf(out + n, size - n, i ? " %02x" : "%02x", p[i]);
+	snprintf(out + n, size - n, ")");
+}
+
+/* How acpiexec prints a returned buffer of at most 16 bytes. */
+static void buffer_result(char *out, size_t size, const uint8_t *p, size_t len)
+{
+	size_t n = snprintf(out, size, "[Buffer] Length %02zX =     0000:", len);
+
+	for (size_t i = 0; i < len; i++)
+		n += snprintf(out + n, size - n, " %02X", p[i]);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The line after the next "Evaluation of @path returned object" in *@p. */
+static const char *next_result(const char **p, const char *path)
+{
+	char what[128];
+	const char *r;
+
+	snprintf(what, sizeof(what), "Evaluation of %s returned object", path);
+	r = strstr(*p, what);
+	if (!r)
+		fail_text("expected another \"", what, *p);
+	r = strchr(r, '\n');
+	assert_non_null(r);
+	r++;
+	while (*r == ' ')
+		r++;
+	*p = r;
+	return r;
+}
+
+static void expect_result(const char **p, const char *path, const char *want)
+{
+	const char *r = next_result(p, path);
+
+	if (strncmp(r, want, strlen(want)))
+		fail_text("expected result \"", want, r);
+}
+
+/* One _OSC call: its arguments and the buffer it must return (DWORDs 1-3, as
+ * far as len goes). */
+struct osc_case {
+	const char *uuid;
+	int rev, count;
+	size_t len; /* bytes of Arg3 */
+	uint32_t in1, in2, in3, out1, out2, out3;
+};
+
+/* DWORDs 1-3 as the bytes of a capabilities buffer. */
+static void osc_bytes(uint8_t b[12], uint32_t d1, uint32_t d2, uint32_t d3)
+{
+	put32(b, d1);
+	put32(b + 4, d2);
+	put32(b + 8, d3);
+}
+
+static const struct osc_case osc_cases[] = {
+	/* Debian's Linux 6.1 queries: SHPC masked, the rest granted. */
+	{PCI_HOST_UUID, 1, 3, 12, OSC_QUERY, OSC_SUPPORT_LINUX, OSC_CTRL_GRANTED | OSC_CTRL_SHPC,
+	 OSC_QUERY | OSC_MASKED, OSC_SUPPORT_LINUX, OSC_CTRL_GRANTED},
+	/* With CONFIG_PCIE_EDR: SHPC and DPC masked. */
+	{PCI_HOST_UUID, 1, 3, 12, OSC_QUERY, OSC_SUPPORT_LINUX, OSC_CTRL_LINUX,
+	 OSC_QUERY | OSC_MASKED, OSC_SUPPORT_LINUX, OSC_CTRL_GRANTED},
+	/* ...then its commit of what was granted: no error at all. */
+	{PCI_HOST_UUID, 1, 3, 12, 0, OSC_SUPPORT_LINUX, OSC_CTRL_GRANTED, 0, OSC_SUPPORT_LINUX,
+	 OSC_CTRL_GRANTED},
+	/* A subset is granted as asked, in a query or not. */
+	{PCI_HOST_UUID, 1, 3, 12, 0, 0, OSC_CTRL_PCIE_CAP | OSC_CTRL_AER, 0, 0,
+	 OSC_CTRL_PCIE_CAP | OSC_CTRL_AER},
+	{PCI_HOST_UUID, 1, 3, 12, OSC_QUERY, 0x1F, OSC_CTRL_HOTPLUG, OSC_QUERY, 0x1F,
+	 OSC_CTRL_HOTPLUG},
+	/* Asking for nothing masks nothing. */
+	{PCI_HOST_UUID, 1, 3, 12, 0, OSC_SUPPORT_LINUX, 0, 0, OSC_SUPPORT_LINUX, 0},
+	/* Every bit, reserved ones too: a commit that gets masked. */
+	{PCI_HOST_UUID, 1, 3, 12, 0, 0xFFFFFFFF, 0xFFFFFFFF, OSC_MASKED, 0xFFFFFFFF,
+	 OSC_CTRL_GRANTED},
+	{PCI_HOST_UUID, 1, 3, 12, OSC_QUERY, 0, OSC_CTRL_SHPC, OSC_QUERY | OSC_MASKED, 0, 0},
+	/* Error bits (and reserved ones) passed in are not echoed back. */
+	{PCI_HOST_UUID, 1, 3, 12, 0xFFFFFFFF, 0, OSC_CTRL_PME, OSC_QUERY, 0, OSC_CTRL_PME},
+	/* A UUID that is not the PCI host bridge's: nothing else is touched. */
+	{PLATFORM_OSC_UUID, 1, 3, 12, OSC_QUERY, 0x1F, OSC_CTRL_LINUX, OSC_QUERY | OSC_BAD_UUID,
+	 0x1F, OSC_CTRL_LINUX},
+	{PCI_DSM_UUID, 1, 3, 12, 0, 0x1F, 0xFF, OSC_BAD_UUID, 0x1F, 0xFF},
+	/* Revision 1 is the only one. */
+	{PCI_HOST_UUID, 2, 3, 12, OSC_QUERY, 0x1F, OSC_CTRL_LINUX, OSC_QUERY | OSC_BAD_REVISION,
+	 0x1F, OSC_CTRL_LINUX},
+	{PCI_HOST_UUID, 0, 3, 12, 0, 0x1F, OSC_CTRL_LINUX, OSC_BAD_REVISION, 0x1F, OSC_CTRL_LINUX},
+	/* Too few DWORDs, by count or by buffer: _OSC failure. */
+	{PCI_HOST_UUID, 1, 2, 8, OSC_QUERY, 0x1F, 0, OSC_QUERY | OSC_FAILURE, 0x1F, 0},
+	{PCI_HOST_UUID, 1, 3, 8, 0, 0x1F, 0, OSC_FAILURE, 0x1F, 0},
+	{PCI_HOST_UUID, 1, 2, 12, 0, 0x1F, OSC_CTRL_LINUX, OSC_FAILURE, 0x1F, OSC_CTRL_LINUX},
+	/* No room even for DWORD 1: returned as it came. */
+	{PCI_HOST_UUID, 1, 1, 2, 0xCDAB, 0, 0, 0xCDAB, 0, 0},
+};
+
+/* acpiexec refuses a -b command line over 1023 characters. */
+#define ACPIEXEC_LINE_MAX 1023
+
+static void test_acpiexec_pci_osc(void **state)
+{
+	size_t n = sizeof(osc_cases) / sizeof(osc_cases[0]), done = 0;
+	char cmds[ACPIEXEC_LINE_MAX + 1], one[256], arg[128], want[128];
+	struct tables t;
+	struct tmpdir d;
+
+	(void)state;
+	build(&t, 1, 1);
+	tmpdir_make(&d);
+	write_tables(&d, &t);
+	/* As many calls per acpiexec run as its command line holds. */
+	while (done < n) {
+		size_t first = done, used = 0;
+		const char *p;
+		char *out;
+
+		for (; done < n; done++) {
+			const struct osc_case *c = &osc_cases[done];
+			uint8_t b[12];
+			int len;
+
+			osc_bytes(b, c->in1, c->in2, c->in3);
+			buffer_arg(arg, sizeof(arg), b, c->len);
+			len = snprintf(one, sizeof(one), "%sevaluate %s %s %d %d %s",
+				       used ? "; " : "", OSC_PATH, c->uuid, c->rev, c->count, arg);
+			if (used + len > ACPIEXEC_LINE_MAX)
+				break;
+			memcpy(cmds + used, one, len + 1);
+			used += len;
+		}
+		assert_true(done > first);
+		out = acpiexec(&d, "0", cmds);
+		p = out;
+		for (size_t i = first; i < done; i++) {
+			const struct osc_case *c = &osc_cases[i];
+			uint8_t b[12];
+
+			osc_bytes(b, c->out1, c->out2, c->out3);
+			buffer_result(want, sizeof(want), b, c->len);
+			expect_result(&p, OSC_PATH, want);
+		}
+		free(out);
+	}
+	tmpdir_remove(&d);
+}
+
+/* Function 0 lists 0 and 5; function 5 returns Integer 0 (keep the BARs). */
+static void test_acpiexec_pci_dsm(void **state)
+{
+	static const char *const cmds = "evaluate " DSM_PATH " " PCI_DSM_UUID " 1 0 [ ]; "
+					"evaluate " DSM_PATH " " PCI_DSM_UUID " 1 5 [ ]; "
+					"evaluate " DSM_PATH " " PCI_DSM_UUID " 2 0 [ ]; "
+					"evaluate " DSM_PATH " " PCI_DSM_UUID " 3 5 [ ]; "
+					"evaluate " DSM_PATH " " PCI_DSM_UUID " 0 0 [ ]; "
+					"evaluate " DSM_PATH " " PCI_DSM_UUID " 0 5 [ ]; "
+					"evaluate " DSM_PATH " " PCI_DSM_UUID " 1 7 [ ]; "
+					"evaluate " DSM_PATH " " PCI_DSM_UUID " 1 8 [ ]; "
+					"evaluate " DSM_PATH " " PCI_HOST_UUID " 1 0 [ ]; "
+					"evaluate " DSM_PATH " " PCI_HOST_UUID " 1 5 [ ]";
+	static const char *const want[] = {
+		"[Buffer] Length 01 =     0000: 21", "[Integer] = 0000000000000000",
+		"[Buffer] Length 01 =     0000: 21", "[Integer] = 0000000000000000",
+		"[Buffer] Length 01 =     0000: 00", "[Buffer] Length 01 =     0000: 00",
+		"[Buffer] Length 01 =     0000: 00", "[Buffer] Length 01 =     0000: 00",
+		"[Buffer] Length 01 =     0000: 00", "[Buffer] Length 01 =     0000: 00",
+	};
+	const char *p;
+	struct tables t;
+	struct tmpdir d;
+	char *out;
+
+	(void)state;
+	build(&t, 1, 1);
+	tmpdir_make(&d);
+	write_tables(&d, &t);
+	out = acpiexec(&d, "0", cmds);
+	p = out;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		expect_result(&p, DSM_PATH, want[i]);
+	free(out);
+	tmpdir_remove(&d);
+}
+
+/* acpiexec's "resources" runs _PRT and _CRS through ACPICA's own routing
+ * table and resource code, the one Linux uses. It then tries _SRS, which we
+ * do not have: that line is expected and blanked before the output is judged. */
+static char *acpiexec_resources(const struct tmpdir *d, const char *dev)
+{
+	static const char srs[] = "AcpiSetCurrentResources failed: AE_NOT_FOUND";
+	char cmd[256], *out, *s;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "acpiexec -b 'resources %s' facp.dat dsdt.dat apic.dat", dev);
+	out = run(d, cmd, &st);
+	assert_int_equal(st, 0);
+	while ((s = strstr(out, srs)))
+		memset(s, ' ', sizeof(srs) - 1);
+	assert_clean(out);
+	return out;
+}
+
+/* The text from @from up to @to (or the end), as a new string. */
+static char *section(const char *hay, const char *from, const char *to)
+{
+	const char *a = strstr(hay, from), *b;
+	char *s;
+
+	if (!a)
+		fail_text("expected \"", from, hay);
+	b = to ? strstr(a, to) : NULL;
+	if (!b)
+		b = a + strlen(a);
+	s = strndup(a, (size_t)(b - a));
+	assert_non_null(s);
+	return s;
+}
+
+static void check_address_space(const char *sec, const char *type)
+{
+	assert_contains(sec, type);
+	assert_contains(sec, "Consumer/Producer : ResourceProducer");
+	assert_contains(sec, "Address Decode : PosDecode");
+	assert_contains(sec, "Min Relocatability : MinFixed");
+	assert_contains(sec, "Max Relocatability : MaxFixed");
+}
+
+/* _CRS: bus numbers 0..VIRT_PCI_BUS_MAX, the two windows, nothing else. */
+static void check_pci_crs(const char *out)
+{
+	char line[128], *crs = section(out, "Evaluating _CRS", "Resource Conversion Comparison");
+	char *sec;
+
+	sec = section(crs, "[00] 16-Bit WORD Address Space Resource", "[01]");
+	check_address_space(sec, "Resource Type : Bus Number Range");
+	assert_contains(sec, "Address Minimum : 0000");
+	snprintf(line, sizeof(line), "Address Maximum : %04X", VIRT_PCI_BUS_MAX);
+	assert_contains(sec, line);
+	snprintf(line, sizeof(line), "Address Length : %04X", VIRT_PCI_BUS_MAX + 1);
+	assert_contains(sec, line);
+	assert_contains(sec, "Translation Offset : 0000");
+	free(sec);
+
+	sec = section(crs, "[01] 32-Bit DWORD Address Space Resource", "[02]");
+	check_address_space(sec, "Resource Type : Memory Range");
+	assert_contains(sec, "Caching : NonCacheable");
+	assert_contains(sec, "Write Protect : ReadWrite");
+	snprintf(line, sizeof(line), "Address Minimum : %08X", VIRT_PCI_MMIO32_BASE);
+	assert_contains(sec, line);
+	snprintf(line, sizeof(line), "Address Maximum : %08X",
+		 VIRT_PCI_MMIO32_BASE + VIRT_PCI_MMIO32_SIZE - 1);
+	assert_contains(sec, line);
+	snprintf(line, sizeof(line), "Address Length : %08X", VIRT_PCI_MMIO32_SIZE);
+	assert_contains(sec, line);
+	assert_contains(sec, "Translation Offset : 00000000");
+	free(sec);
+
+	sec = section(crs, "[02] 64-Bit QWORD Address Space Resource", "[03]");
+	check_address_space(sec, "Resource Type : Memory Range");
+	assert_contains(sec, "Caching : NonCacheable");
+	assert_contains(sec, "Write Protect : ReadWrite");
+	snprintf(line, sizeof(line), "Address Minimum : %016llX",
+		 (unsigned long long)VIRT_PCI_MMIO64_BASE);
+	assert_contains(sec, line);
+	snprintf(line, sizeof(line), "Address Maximum : %016llX",
+		 (unsigned long long)(VIRT_PCI_MMIO64_BASE + VIRT_PCI_MMIO64_SIZE - 1));
+	assert_contains(sec, line);
+	snprintf(line, sizeof(line), "Address Length : %016llX",
+		 (unsigned long long)VIRT_PCI_MMIO64_SIZE);
+	assert_contains(sec, line);
+	assert_contains(sec, "Translation Offset : 0000000000000000");
+	free(sec);
+
+	/* No I/O window, nothing after the end tag. (Debug lines above the
+	 * decoded list say "[04]" too, hence the newline.) */
+	assert_contains(crs, "\n[03] EndTag Resource");
+	assert_lacks(crs, "I/O");
+	assert_lacks(crs, "\n[04]");
+	free(crs);
+}
+
+/* _PRT: every slot and pin of bus 0, in order, straight to GSI 16 + (s + p) % 4. */
+static void check_pci_prt(const char *out)
+{
+	const char *p = strstr(out, "Evaluating _PRT");
+	char head[64];
+
+	assert_non_null(p);
+	for (unsigned int i = 0; i < 128; i++) {
+		unsigned int slot = i / 4, pin = i % 4, got_pin, gsi;
+		unsigned long long addr;
+
+		snprintf(head, sizeof(head), "[%02X] PCI IRQ Routing Table Package", i);
+		p = strstr(p, head);
+		if (!p)
+			fail_text("expected \"", head, out);
+		assert_int_equal(
+			sscanf(p + strlen(head), " Address : %llx Pin : %x", &addr, &got_pin), 2);
+		assert_int_equal(addr, (unsigned long long)slot << 16 | 0xFFFF);
+		assert_int_equal(got_pin, pin);
+		p = strstr(p, "Source : ");
+		assert_non_null(p);
+		assert_int_equal(strncmp(p, "Source : [NULL NAMESTRING]", 26), 0);
+		p = strstr(p, "Source Index : ");
+		assert_non_null(p);
+		assert_int_equal(sscanf(p, "Source Index : %x", &gsi), 1);
+		assert_int_equal(gsi, VIRT_GSI_PCI_INTA + (slot + pin) % 4);
+	}
+	assert_lacks(out, "[80] PCI IRQ Routing Table Package");
+}
+
+static void test_acpiexec_pci_resources(void **state)
+{
+	struct tables t;
+	struct tmpdir d;
+	char *out;
+
+	(void)state;
+	build(&t, 1, 1);
+	tmpdir_make(&d);
+	write_tables(&d, &t);
+	out = acpiexec_resources(&d, "\\_SB.PCI0");
+	check_pci_crs(out);
+	check_pci_prt(out);
+	free(out);
+	tmpdir_remove(&d);
+}
+
+/* What Linux's acpi_pci_root_add() reads, the raw _PRT and the ECAM reservation. */
+static void test_acpiexec_pci_objects(void **state)
+{
+	uint8_t res0[14] = {0x86, 0x09, 0x00, 0x01, [12] = 0x79, 0x00};
+	char line[128], *out;
+	const char *p;
+	struct tables t;
+	struct tmpdir d;
+
+	(void)state;
+	build(&t, 1, 1);
+	tmpdir_make(&d);
+	write_tables(&d, &t);
+	out = acpiexec(&d, "0",
+		       "evaluate \\_SB.PCI0._HID; evaluate \\_SB.PCI0._CID; "
+		       "evaluate \\_SB.PCI0._SEG; evaluate \\_SB.PCI0._BBN; "
+		       "evaluate \\_SB.PCI0._UID; evaluate \\_SB.PCI0._PRT; "
+		       "evaluate \\_SB.RES0._HID; evaluate \\_SB.RES0._CRS");
+	p = out;
+	expect_result(&p, "\\_SB.PCI0._HID", "[Integer] = 00000000080AD041"); /* PNP0A08 */
+	expect_result(&p, "\\_SB.PCI0._CID", "[Integer] = 00000000030AD041"); /* PNP0A03 */
+	expect_result(&p, "\\_SB.PCI0._SEG", "[Integer] = 0000000000000000");
+	expect_result(&p, "\\_SB.PCI0._BBN", "[Integer] = 0000000000000000");
+	expect_result(&p, "\\_SB.PCI0._UID", "[Integer] = 0000000000000000");
+	expect_result(&p, "\\_SB.PCI0._PRT", "[Package] Contains 128 Elements:");
+	assert_int_equal(count(out, "[Package] Contains 4 Elements:"), 128);
+	expect_result(&p, "\\_SB.RES0._HID", "[Integer] = 00000000020CD041"); /* PNP0C02 */
+	/* Memory32Fixed, read/write, the ECAM; then the end tag. */
+	put32(res0 + 4, VIRT_PCI_ECAM_BASE);
+	put32(res0 + 8, VIRT_PCI_ECAM_SIZE);
+	buffer_result(line, sizeof(line), res0, sizeof(res0));
+	expect_result(&p, "\\_SB.RES0._CRS", line);
+	free(out);
+	tmpdir_remove(&d);
+}
+
+/* Disassembling our DSDT and compiling the result gives back the same bytes,
+ * with no error, warning or remark on either side. */
+static void test_iasl_round_trip(void **state)
+{
+	struct tables t;
+	struct tmpdir d;
+	char *out, *aml;
+	FILE *f;
+	char path[PATH_MAX + 64];
+	int st;
+
+	(void)state;
+	build(&t, 1, 1);
+	tmpdir_make(&d);
+	write_tables(&d, &t);
+	out = run(&d, "iasl -d dsdt.dat", &st);
+	assert_int_equal(st, 0);
+	assert_clean(out);
+	free(out);
+	out = run(&d, "iasl -p rt dsdt.dsl", &st);
+	assert_int_equal(st, 0);
+	assert_contains(out, "Compilation successful. 0 Errors, 0 Warnings, 0 Remarks");
+	free(out);
+	snprintf(path, sizeof(path), "%s/rt.aml", d.path);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	aml = slurp(f);
+	fclose(f);
+	assert_memory_equal(aml, t.dsdt, rd32(t.dsdt, 4));
+	free(aml);
+	tmpdir_remove(&d);
+}
+
 static struct combo combos[] = {
 	{1, 1},	    {2, 2},	{1, 4},
 	{4, 16},    {254, 254}, {255, 255},
@@ -677,6 +1153,11 @@ int main(void)
 		cmocka_unit_test(test_acpiexec_methods),
 		cmocka_unit_test(test_acpiexec_ged_event),
 		cmocka_unit_test(test_acpiexec_sleep_s5),
+		cmocka_unit_test(test_acpiexec_pci_objects),
+		cmocka_unit_test(test_acpiexec_pci_resources),
+		cmocka_unit_test(test_acpiexec_pci_osc),
+		cmocka_unit_test(test_acpiexec_pci_dsm),
+		cmocka_unit_test(test_iasl_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,12 +55,19 @@ static void check_map(const struct guest_mem *m)
 	struct e820_entry e[E820_MAX];
 	int n = bootmem_e820(m, e);
 	uint64_t ram = 0;
+	int ecam = 0;
 
 	assert_true(n > 0 && n <= E820_MAX);
 	for (int i = 0; i < n; i++) {
 		if (i)
 			assert_true(e[i].addr >=
 				    e[i - 1].addr + e[i - 1].size); /* sorted, disjoint */
+		if (e[i].type == E820_RESERVED && e[i].addr == VIRT_PCI_ECAM_BASE) {
+			/* The one entry in the hole: the PCI ECAM, reserved. */
+			assert_int_equal(e[i].size, VIRT_PCI_ECAM_SIZE);
+			ecam++;
+			continue;
+		}
 		assert_true(e[i].addr + e[i].size <= VIRT_MMIO_HOLE_BASE ||
 			    e[i].addr >= VIRT_HIGH_RAM_BASE); /* never in the hole */
 		if (e[i].type == E820_RAM)
@@ -70,6 +77,7 @@ static void check_map(const struct guest_mem *m)
 		if (e[i].type == E820_ACPI)
 			assert_int_equal(e[i].addr, VIRT_ACPI_BASE);
 	}
+	assert_int_equal(ecam, 1);
 	/* All RAM but the 384 KiB legacy hole below 1 MiB is usable. */
 	assert_int_equal(ram, m->size - (0x100000 - VIRT_BIOS_AREA_BASE));
 }

@@ -719,15 +719,22 @@ static void test_wrap(void **state)
 		assert_int_equal(get32(f, USED + 4 + 8 * slot), i);
 		assert_int_equal(get32(f, USED + 8 + 8 * slot), 10 * i);
 	}
-	/* A full ring across the wrap is fine as well. */
-	start_at(f, 8, false, 65535);
-	desc(f, 0, DATA, 1, 0, 0);
-	for (int i = 0; i < 8; i++)
-		publish(f, 0);
-	for (int i = 0; i < 8; i++)
+	/* A full ring across the wrap is fine as well; every slot is used. */
+	start_at(f, 16, false, 65535);
+	for (int i = 0; i < 16; i++) {
+		desc(f, i, DATA + i, 1, 0, 0);
+		publish(f, 15 - i);
+	}
+	for (int i = 0; i < 16; i++) {
 		assert_int_equal(virtq_pop(&f->q, &f->c), 1);
+		assert_int_equal(f->c.head, 15 - i);
+		expect_iov(f, 0, DATA + 15 - i, 1);
+		virtq_push(&f->q, f->c.head, i);
+	}
 	assert_int_equal(virtq_pop(&f->q, &f->c), 0);
 	assert_true(f->q.ready);
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(get32(f, USED + 4 + 8 * ((65535 + i) % 16)), 15 - i);
 }
 
 /* ---- notifications ---- */
@@ -1010,49 +1017,44 @@ struct scribbler {
 	uint64_t seed;
 };
 
+/* A descriptor that is often valid: a buffer in RAM, random direction and chaining,
+ * now and then an indirect table of up to 16 entries. */
+static void scribble_desc(uint8_t *d, uint64_t v)
+{
+	bool ind = !(v >> 47 & 15);
+	uint64_t len = ind ? (v >> 32 & 0xf0) + 16 : v >> 32 & 0xfff;
+	uint64_t flags =
+		(v >> 44 & 1 ? NEXT : 0) | (v >> 45 & 3 ? 0 : WRITE) | (ind ? INDIRECT : 0);
+
+	__atomic_store_n((uint64_t *)d, DATA + (v >> 12) % (RAM - DATA - 0x1000), __ATOMIC_RELAXED);
+	__atomic_store_n((uint64_t *)(d + 8), len | flags << 32 | (v >> 51) % 16 << 48,
+			 __ATOMIC_RELAXED);
+}
+
 static void *scribble(void *arg)
 {
 	struct scribbler *s = arg;
-	uint8_t *desc_tab = at(s->f, DESC), *avail = at(s->f, AVAIL),
-		*used_idx = at(s->f, USED + 2);
+	uint8_t *desc_tab = at(s->f, DESC), *avail = at(s->f, AVAIL);
+	uint16_t *avail_idx = (uint16_t *)(avail + 2), *used_idx = (uint16_t *)at(s->f, USED + 2);
 
 	while (!__atomic_load_n(&s->stop, __ATOMIC_RELAXED)) {
 		uint64_t v = rnd(&s->seed);
-		unsigned int i = v % 64;
+		unsigned int i = v % 64, what = (v >> 8) % 16;
 
-		switch ((v >> 8) % 16) {
-		case 0 ... 7: { /* a plausible descriptor */
-			bool ind = !(v >> 47 & 15);
-			uint64_t len = ind ? (v >> 32 & 0xf0) + 16 : v >> 32 & 0xfff;
-			uint64_t flags = (v >> 44 & 1 ? NEXT : 0) | (v >> 45 & 3 ? 0 : WRITE) |
-					 (ind ? INDIRECT : 0);
-
-			__atomic_store_n((uint64_t *)(desc_tab + 16 * i),
-					 DATA + (v >> 12) % (RAM - DATA - 0x1000),
-					 __ATOMIC_RELAXED);
-			__atomic_store_n((uint64_t *)(desc_tab + 16 * i + 8),
-					 len | flags << 32 | (v >> 51) % 16 << 48,
-					 __ATOMIC_RELAXED);
-			break;
-		}
-		case 8: /* anything */
+		if (what < 8) {
+			scribble_desc(desc_tab + 16 * i, v);
+		} else if (what == 8) { /* anything */
 			__atomic_store_n((uint64_t *)(desc_tab + 16 * i + 8 * (v >> 40 & 1)),
 					 rnd(&s->seed), __ATOMIC_RELAXED);
-			break;
-		case 9 ... 12: /* ring entries */
+		} else if (what < 13) { /* ring entries */
 			__atomic_store_n((uint16_t *)(avail + 4 + 2 * (i % 16)), v >> 48 & 15,
 					 __ATOMIC_RELAXED);
-			break;
-		default: /* more work while there is room, now and then nonsense */
-			if (!(v >> 20 & 0x3ff))
-				__atomic_add_fetch((uint16_t *)(avail + 2), v >> 48,
-						   __ATOMIC_RELEASE);
-			else if ((uint16_t)(__atomic_load_n((uint16_t *)(avail + 2),
-							    __ATOMIC_RELAXED) -
-					    __atomic_load_n((uint16_t *)used_idx,
-							    __ATOMIC_ACQUIRE)) < 16)
-				__atomic_add_fetch((uint16_t *)(avail + 2), 1, __ATOMIC_RELEASE);
-			break;
+		} else if (!(v >> 20 & 0x3ff)) { /* now and then nonsense */
+			__atomic_add_fetch(avail_idx, v >> 48, __ATOMIC_RELEASE);
+		} else if ((uint16_t)(__atomic_load_n(avail_idx, __ATOMIC_RELAXED) -
+				      __atomic_load_n(used_idx, __ATOMIC_ACQUIRE)) < 16) {
+			__atomic_add_fetch(avail_idx, 1,
+					   __ATOMIC_RELEASE); /* while there is room */
 		}
 	}
 	return NULL;

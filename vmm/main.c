@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -77,6 +78,8 @@ int main(int argc, char **argv)
 	if (cfg.runas && find_user(cfg.runas, &uid, &gid) < 0)
 		return 1;
 	timeline_start(cfg.timeline);
+	/* A console reader or socket client that goes away is an EPIPE, not our death. */
+	signal(SIGPIPE, SIG_IGN);
 	if (vm_create(&vm, &cfg) == 0 && vm_load(&vm) == 0 &&
 	    (!cfg.pidfile || write_pidfile(cfg.pidfile) == 0) &&
 	    (!cfg.chroot_dir || enter_chroot(cfg.chroot_dir) == 0) &&

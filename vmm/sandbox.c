@@ -3,6 +3,7 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -74,6 +75,7 @@ static const unsigned long main_ioctls[] = {
 	KVM_SET_SREGS,	  KVM_SET_FPU,	   KVM_SET_MSRS, KVM_SET_LAPIC,
 	KVM_SET_MP_STATE, KVM_SET_IRQCHIP, TCSETS,	 TCSETSW,
 	TCGETS,		  KVM_IOEVENTFD,   KVM_IRQFD,	 KVM_SET_GSI_ROUTING,
+	TUNSETOFFLOAD, /* virtio-net: the offloads the driver accepted */
 };
 
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)

@@ -446,6 +446,9 @@ static int reset(struct vm *vm)
 
 	pause_all(vm);
 	timeline_mark("reset");
+	/* No disk request may write into the fresh RAM. */
+	for (unsigned int i = 0; i < vm->nr_virtio; i++)
+		virtio_drain(vm->virtio[i]);
 	if ((ret = vm_load(vm)))
 		return ret;
 	for (int i = 0; i < 3; i++)

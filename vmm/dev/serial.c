@@ -1,20 +1,12 @@
 /* 16550A UART on COM1: the guest console. Register accesses come from vCPU
  * threads (guest-controlled), input from the event loop; one lock covers both. */
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <unistd.h>
 
+#include "chardev.h"
 #include "devices.h"
-#include "evloop.h"
-#include "unixsock.h"
 
 enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 
@@ -33,7 +25,6 @@ enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 #define LSR_TEMT 0x40
 #define MSR_IDLE 0xb0 /* DCD, DSR, CTS */
 #define RX_SIZE 1024
-#define CTRL_A 0x01
 
 struct serial {
 	pthread_mutex_t lock;
@@ -42,12 +33,7 @@ struct serial {
 	int level;	  /* current interrupt line */
 	uint8_t rx[RX_SIZE];
 	unsigned int rx_head, rx_count;
-	int out_fd, in_fd, listen_fd;
-	bool escape; /* saw Ctrl-A on a stdio console */
-	bool tty_saved;
-	char *path; /* unix socket to remove at exit */
-	struct termios tty;
-	struct evloop *loop;
+	struct chardev chr;
 	serial_irq_fn irq;
 	void (*quit)(void *opaque);
 	void *opaque;
@@ -85,11 +71,8 @@ static void transmit(struct serial *s, uint8_t c)
 {
 	if (s->mcr & MCR_LOOP)
 		rx_push(s, c);
-	else if (s->out_fd >= 0 && write(s->out_fd, &c, 1) < 0 && errno != EAGAIN &&
-		 s->listen_fd >= 0) {
-		close(s->out_fd); /* socket client went away */
-		s->out_fd = s->in_fd = -1;
-	}
+	else /* a full socket drops the byte; a blocking terminal or file waits */
+		chardev_write(&s->chr, &(struct iovec){&c, 1}, 1);
 	s->thr_pending = true;
 }
 
@@ -200,96 +183,25 @@ void serial_reset(struct serial *s)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* Input from the host; Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A. */
-static void input(struct serial *s, const uint8_t *buf, ssize_t n)
+/* Input from the host (event loop, lock held by the backend). */
+static void chr_input(void *opaque, const uint8_t *buf, size_t n)
 {
-	for (ssize_t i = 0; i < n; i++) {
-		if (s->quit && s->listen_fd < 0 && s->escape) {
-			s->escape = false;
-			if (buf[i] == 'x') {
-				s->quit(s->opaque);
-				continue;
-			}
-			if (buf[i] != CTRL_A)
-				continue;
-		} else if (s->quit && s->listen_fd < 0 && buf[i] == CTRL_A) {
-			s->escape = true;
-			continue;
-		}
+	struct serial *s = opaque;
+
+	for (size_t i = 0; i < n; i++)
 		rx_push(s, buf[i]);
-	}
+	update_irq(s);
 }
 
-static void on_input(void *opaque, uint32_t events)
+static void chr_quit(void *opaque)
 {
 	struct serial *s = opaque;
-	uint8_t buf[256];
-	ssize_t n = read(s->in_fd, buf, sizeof(buf));
 
-	pthread_mutex_lock(&s->lock);
-	if (n > 0) {
-		input(s, buf, n);
-		update_irq(s);
-	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-		evloop_del(s->loop, s->in_fd); /* EOF: the console stays output-only */
-		if (s->listen_fd >= 0) {
-			close(s->in_fd);
-			s->out_fd = -1;
-		}
-		s->in_fd = -1;
-	}
-	pthread_mutex_unlock(&s->lock);
+	s->quit(s->opaque);
 }
 
-static void on_accept(void *opaque, uint32_t events)
-{
-	struct serial *s = opaque;
-	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-	if (fd < 0)
-		return;
-	pthread_mutex_lock(&s->lock);
-	if (s->in_fd >= 0) {
-		close(fd); /* one client at a time */
-	} else {
-		s->in_fd = s->out_fd = fd;
-		if (evloop_add(s->loop, fd, EPOLLIN, on_input, s) < 0) {
-			close(fd);
-			s->in_fd = s->out_fd = -1;
-		}
-	}
-	pthread_mutex_unlock(&s->lock);
-}
-
-static int open_unix(struct serial *s, const char *path, char *err, size_t errlen)
-{
-	s->listen_fd = unixsock_listen(path, "-serial unix:", err, errlen);
-	if (s->listen_fd < 0)
-		return s->listen_fd;
-	s->path = strdup(path);
-	if (evloop_add(s->loop, s->listen_fd, EPOLLIN, on_accept, s) < 0) {
-		snprintf(err, errlen, "wisp: -serial unix:%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-static int open_stdio(struct serial *s)
-{
-	s->out_fd = STDOUT_FILENO;
-	s->in_fd = STDIN_FILENO;
-	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &s->tty) == 0) {
-		struct termios raw = s->tty;
-
-		cfmakeraw(&raw);
-		raw.c_oflag |= OPOST | ONLCR; /* keep host-side output readable */
-		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
-		s->tty_saved = true;
-	}
-	if (evloop_add(s->loop, STDIN_FILENO, EPOLLIN, on_input, s) < 0)
-		s->in_fd = -1; /* stdin is a regular file or /dev/null: output only */
-	return 0;
-}
+static const struct chardev_ops serial_chardev = {.input = chr_input, .quit = chr_quit};
+static const struct chardev_ops serial_chardev_noquit = {.input = chr_input};
 
 struct serial *serial_create(enum serial_kind kind, const char *path, struct evloop *loop,
 			     serial_irq_fn irq, void (*quit)(void *opaque), void *opaque, char *err,
@@ -302,26 +214,14 @@ struct serial *serial_create(enum serial_kind kind, const char *path, struct evl
 		snprintf(err, errlen, "wisp: out of memory");
 		return NULL;
 	}
-	*s = (struct serial){.out_fd = -1,
-			     .in_fd = -1,
-			     .listen_fd = -1,
-			     .loop = loop,
-			     .irq = irq,
-			     .quit = quit,
-			     .opaque = opaque,
-			     .dll = 0x0c};
+	*s = (struct serial){.irq = irq, .quit = quit, .opaque = opaque, .dll = 0x0c};
 	pthread_mutex_init(&s->lock, NULL);
-	if (kind == SERIAL_STDIO) {
-		ret = open_stdio(s);
-	} else if (kind == SERIAL_FILE) {
-		s->out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (s->out_fd < 0) {
-			snprintf(err, errlen, "wisp: -serial file:%s: %s", path, strerror(errno));
-			ret = -errno;
-		}
-	} else if (kind == SERIAL_UNIX) {
-		ret = open_unix(s, path, err, errlen);
-	}
+	ret = chardev_open(&s->chr, kind, path,
+			   kind == SERIAL_FILE	 ? "-serial file:"
+			   : kind == SERIAL_UNIX ? "-serial unix:"
+						 : "-serial stdio",
+			   loop, &s->lock, quit ? &serial_chardev : &serial_chardev_noquit, s, 0,
+			   err, errlen);
 	if (ret) {
 		serial_free(s);
 		return NULL;
@@ -333,15 +233,7 @@ void serial_free(struct serial *s)
 {
 	if (!s)
 		return;
-	if (s->tty_saved)
-		tcsetattr(STDIN_FILENO, TCSANOW, &s->tty);
-	if (s->out_fd > STDERR_FILENO)
-		close(s->out_fd);
-	if (s->listen_fd >= 0)
-		close(s->listen_fd);
-	if (s->path)
-		unlink(s->path);
-	free(s->path);
+	chardev_close(&s->chr);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -125,6 +125,8 @@ static void finish(struct req *r, uint8_t status)
 		virtq_push(&b->v.queues[r->q].vq, r->head, r->written + 1);
 		virtio_notify(&b->v, r->q);
 		b->inflight[r->q]--;
+	} else {
+		virtio_reset_done(&b->v);
 	}
 	free(r->bounce);
 	free(r);
@@ -294,8 +296,17 @@ static void blk_reset(struct virtio_dev *v)
 {
 	struct blk *b = (struct blk *)v;
 
+	/* Requests in flight may still read or write guest buffers: the reset is
+	 * over (status reads 0) when the last of them is done. */
+	for (unsigned int q = 0; q < v->nr_queues; q++)
+		virtio_reset_wait(v, b->inflight[q]);
 	b->gen++;
 	memset(b->inflight, 0, v->nr_queues * sizeof(*b->inflight));
+}
+
+static void blk_drain(struct virtio_dev *v)
+{
+	aio_drain(((struct blk *)v)->aio);
 }
 
 static void blk_free(struct virtio_dev *v)
@@ -313,6 +324,7 @@ static void blk_free(struct virtio_dev *v)
 static const struct virtio_ops blk_ops = {
 	.queue_notify = blk_notify,
 	.reset = blk_reset,
+	.drain = blk_drain,
 	.free = blk_free,
 };
 

@@ -94,8 +94,26 @@ void virtio_fail(struct virtio_dev *v, const char *why)
 	virtio_config_changed(v);
 }
 
+void virtio_reset_wait(struct virtio_dev *v, unsigned int n)
+{
+	v->resetting += n;
+}
+
+void virtio_reset_done(struct virtio_dev *v)
+{
+	if (v->resetting)
+		v->resetting--;
+}
+
+void virtio_drain(struct virtio_dev *v)
+{
+	if (v->ops->drain)
+		v->ops->drain(v);
+}
+
 static void device_reset(struct virtio_dev *v)
 {
+	v->reset_status = v->status ? v->status : VIRTIO_STATUS_ACKNOWLEDGE;
 	if (v->ops->reset)
 		v->ops->reset(v);
 	for (unsigned int q = 0; q < v->nr_queues; q++) {
@@ -139,7 +157,7 @@ static void common_read(struct virtio_dev *v, uint64_t off, uint8_t *data, uint3
 	memcpy(&r[GF], &gf, 4);
 	memcpy(&r[MSIX_CONFIG], &v->config_msix, 2);
 	memcpy(&r[NUM_QUEUES], &(uint16_t){(uint16_t)v->nr_queues}, 2);
-	r[STATUS] = v->status;
+	r[STATUS] = v->resetting ? v->reset_status : v->status;
 	r[CONFIG_GEN] = v->config_gen;
 	memcpy(&r[Q_SELECT], &v->queue_select, 2);
 	if (q) {
@@ -179,6 +197,7 @@ static void enable_queue(struct virtio_dev *v, struct virtio_queue *q)
 		virtio_fail(v, "queue rings are misaligned or outside RAM");
 		return;
 	}
+	virtq_enable_notify(&q->vq); /* with EVENT_IDX: ask for the first kick */
 	q->enabled = true;
 }
 
@@ -190,6 +209,8 @@ static void set_status(struct virtio_dev *v, uint8_t s)
 		device_reset(v);
 		return;
 	}
+	if (v->resetting)
+		return; /* the driver must wait for status 0 first */
 	if ((s & VIRTIO_STATUS_FEATURES_OK) && !(was & VIRTIO_STATUS_FEATURES_OK)) {
 		/* Accept only what was offered, and nothing without VERSION_1. */
 		if ((v->driver_features & ~offered(v)) || !virtio_has(v, VIRTIO_F_VERSION_1))

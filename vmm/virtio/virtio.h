@@ -55,6 +55,9 @@ struct virtio_ops {
 	/* Device reset (status 0 or machine reset, lock held): stop using the
 	 * queues; requests still in flight must not touch them when they finish. */
 	void (*reset)(struct virtio_dev *v);
+	/* Finish every request in flight (machine reset, main thread, lock not held,
+	 * vCPUs parked). Optional: devices with no asynchronous backend I/O. */
+	void (*drain)(struct virtio_dev *v);
 	/* Free the device: its backends, virtio_free(), the structure. Main thread,
 	 * vCPUs stopped. */
 	void (*free)(struct virtio_dev *v);
@@ -76,7 +79,11 @@ struct virtio_dev {
 	uint32_t dfselect, gfselect;
 	uint16_t queue_select, config_msix;
 	uint8_t status, isr, config_gen;
-	uint8_t cfg_cap;       /* the VIRTIO_PCI_CAP_PCI_CFG capability */
+	uint8_t cfg_cap; /* the VIRTIO_PCI_CAP_PCI_CFG capability */
+	/* Requests from before the last reset still touching guest memory: until
+	 * they are done, device_status does not read 0 (the reset is not over). */
+	unsigned int resetting;
+	uint8_t reset_status;  /* what device_status reads meanwhile */
 	unsigned int nr_fails; /* virtio_fail() reports, to keep stderr bounded */
 	struct virtio_queue {
 		struct virtq vq;
@@ -127,6 +134,18 @@ void virtio_config_changed(struct virtio_dev *v);
  * and raise a config interrupt. @why goes to stderr once per reset. Lock held.
  */
 void virtio_fail(struct virtio_dev *v, const char *why);
+
+/**
+ * virtio_reset_wait() - from ops->reset: @n requests are still in flight; the
+ * reset completes once virtio_reset_done() was called @n times. Lock held.
+ */
+void virtio_reset_wait(struct virtio_dev *v, unsigned int n);
+
+/** virtio_reset_done() - one request from before a reset is finished. Lock held. */
+void virtio_reset_done(struct virtio_dev *v);
+
+/** virtio_drain() - ops->drain if the device has one (machine reset). */
+void virtio_drain(struct virtio_dev *v);
 
 /** virtio_free() - unwatch, close eventfds, free transport state. */
 void virtio_free(struct virtio_dev *v);

@@ -226,7 +226,8 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 	store16_release(used_at(q, RING_IDX), q->used_idx);
 }
 
-/* virtio 2.7.10: notify when used_event lies in [old, new), modulo 2^16. */
+/* Used Buffer Notification Suppression: notify when used_event lies in [old, new),
+ * modulo 2^16 (the spec's vring_need_event()). */
 static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old)
 {
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);

@@ -37,6 +37,9 @@
 #define MADT_CPU_ONLINE_CAPABLE (1u << 1)
 #define MADT_XAPIC_MAX_ID 0xFE /* 0xFF is the xAPIC broadcast ID */
 
+#define MCFG_REVISION 1
+#define ECAM_BUS_SIZE (1u << 20) /* 32 devices x 8 functions x 4 KiB */
+
 #define GAS_SPACE_MEMORY 0
 #define GAS_ACCESS_BYTE 1
 
@@ -133,6 +136,20 @@ struct madt_ioapic {
 	uint32_t gsi_base;
 } __attribute__((packed));
 
+/* MCFG (PCI Firmware 3.3, 4.1.2): one ECAM allocation per segment/bus range. */
+struct mcfg_allocation {
+	uint64_t base; /* ECAM address of bus 0, even when start_bus is not 0 */
+	uint16_t segment;
+	uint8_t start_bus, end_bus;
+	uint32_t reserved;
+} __attribute__((packed));
+
+struct acpi_mcfg {
+	struct acpi_header h;
+	uint64_t reserved;
+	struct mcfg_allocation alloc;
+} __attribute__((packed));
+
 _Static_assert(sizeof(struct acpi_header) == 36, "ACPI header");
 _Static_assert(sizeof(struct acpi_rsdp) == 36, "RSDP rev 2");
 _Static_assert(sizeof(struct acpi_gas) == 12, "GAS");
@@ -141,14 +158,19 @@ _Static_assert(sizeof(struct acpi_madt) == 44, "MADT");
 _Static_assert(sizeof(struct madt_lapic) == 8, "MADT local APIC");
 _Static_assert(sizeof(struct madt_x2apic) == 16, "MADT local x2APIC");
 _Static_assert(sizeof(struct madt_ioapic) == 12, "MADT IOAPIC");
+_Static_assert(sizeof(struct mcfg_allocation) == 16, "MCFG allocation");
+_Static_assert(sizeof(struct acpi_mcfg) == 60, "MCFG with one allocation");
+_Static_assert(VIRT_PCI_ECAM_SIZE == (VIRT_PCI_BUS_MAX + 1) * (uint64_t)ECAM_BUS_SIZE,
+	       "the ECAM holds exactly buses 0..VIRT_PCI_BUS_MAX");
+_Static_assert(VIRT_PCI_BUS_MAX <= 0xFF, "one PCI segment has 256 buses");
 
 /* Where each table lands in the buffer: offsets from its start. 64-bit so
  * that a huge max_cpus cannot wrap the arithmetic on any host. */
 struct layout {
-	uint64_t rsdp, xsdt, fadt, dsdt, madt, end;
+	uint64_t rsdp, xsdt, fadt, mcfg, dsdt, madt, end;
 };
 
-#define XSDT_ENTRIES 2 /* FADT and MADT; the DSDT is reached through the FADT */
+#define XSDT_ENTRIES 3 /* FADT, MADT, MCFG; the DSDT is reached through the FADT */
 
 static uint8_t checksum(const void *p, size_t len)
 {
@@ -193,7 +215,8 @@ static void plan(struct layout *l, const struct acpi_machine *m)
 	l->rsdp = 0;
 	l->xsdt = align_up(l->rsdp + sizeof(struct acpi_rsdp));
 	l->fadt = align_up(l->xsdt + sizeof(struct acpi_header) + XSDT_ENTRIES * sizeof(uint64_t));
-	l->dsdt = align_up(l->fadt + sizeof(struct acpi_fadt));
+	l->mcfg = align_up(l->fadt + sizeof(struct acpi_fadt));
+	l->dsdt = align_up(l->mcfg + sizeof(struct acpi_mcfg));
 	l->madt = align_up(l->dsdt + acpi_dsdt_aml_len);
 	l->end = l->madt + madt_size(m);
 }
@@ -319,6 +342,17 @@ static void build_madt(struct acpi_madt *t, const struct acpi_machine *m)
 	table_seal(&t->h);
 }
 
+/* Segment 0, buses 0..VIRT_PCI_BUS_MAX, at VIRT_PCI_ECAM_BASE. */
+static void build_mcfg(struct acpi_mcfg *t)
+{
+	header_init(&t->h, "MCFG", sizeof(*t), MCFG_REVISION);
+	t->alloc.base = htole64(VIRT_PCI_ECAM_BASE);
+	t->alloc.segment = htole16(0);
+	t->alloc.start_bus = 0;
+	t->alloc.end_bus = VIRT_PCI_BUS_MAX;
+	table_seal(&t->h);
+}
+
 static int check_args(const void *buf, uint64_t gpa, size_t size, const struct acpi_machine *m)
 {
 	if (!buf || !m || m->cpus == 0 || m->max_cpus < m->cpus)
@@ -343,10 +377,12 @@ long acpi_build(void *buf, uint64_t gpa, size_t size, const struct acpi_machine 
 		return -ENOSPC; /* the buffer, or the MADT's 32-bit length */
 	xsdt_entries[0] = gpa + l.fadt;
 	xsdt_entries[1] = gpa + l.madt;
+	xsdt_entries[2] = gpa + l.mcfg;
 	memset(b, 0, l.end);
 	memcpy(b + l.dsdt, acpi_dsdt_aml, acpi_dsdt_aml_len);
 	build_fadt((struct acpi_fadt *)(b + l.fadt), gpa + l.dsdt);
 	build_madt((struct acpi_madt *)(b + l.madt), m);
+	build_mcfg((struct acpi_mcfg *)(b + l.mcfg));
 	build_xsdt((struct acpi_header *)(b + l.xsdt), xsdt_entries, XSDT_ENTRIES);
 	build_rsdp((struct acpi_rsdp *)(b + l.rsdp), gpa + l.xsdt);
 	if (rsdp_gpa)

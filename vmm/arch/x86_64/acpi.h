@@ -1,4 +1,4 @@
-/* ACPI data tables (RSDP, XSDT, FADT, MADT) built in C around the DSDT that
+/* ACPI data tables (RSDP, XSDT, FADT, MADT, MCFG) built in C around the DSDT that
  * iasl compiled from acpi-asl/ at build time. Runs at start-up, no guest input. */
 #ifndef WISP_ACPI_H
 #define WISP_ACPI_H

@@ -22,6 +22,10 @@ int bootmem_e820(const struct guest_mem *m, struct e820_entry *out)
 	out[n++] = (struct e820_entry){VIRT_ACPI_BASE, VIRT_ACPI_SIZE, E820_ACPI};
 	if (m->low_size > 0x100000)
 		out[n++] = (struct e820_entry){0x100000, m->low_size - 0x100000, E820_RAM};
+	/* The ECAM is also a PNP0C02 resource in the DSDT, which is what the PCI
+	 * Firmware spec asks for; Linux checks E820 as well when it finds port
+	 * 0xCF8 (docs/acpi.md). */
+	out[n++] = (struct e820_entry){VIRT_PCI_ECAM_BASE, VIRT_PCI_ECAM_SIZE, E820_RESERVED};
 	if (memory_high_size(m))
 		out[n++] = (struct e820_entry){VIRT_HIGH_RAM_BASE, memory_high_size(m), E820_RAM};
 	return n;
