@@ -84,8 +84,10 @@ static EFI_STATUS EFIAPI stall(UINTN us)
 {
 	uint64_t end = time_now_ns() + (uint64_t)us * 1000;
 
-	while (time_now_ns() < end)
+	while (time_now_ns() < end) {
+		event_poll(); /* timers fire while images stall, as with a timer interrupt */
 		__asm__ volatile("pause");
+	}
 	return EFI_SUCCESS;
 }
 

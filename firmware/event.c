@@ -199,6 +199,11 @@ static EFI_STATUS EFIAPI wait_for_event(UINTN n, EFI_EVENT *evs, UINTN *index)
 	}
 }
 
+void event_poll(void)
+{
+	poll_timers();
+}
+
 void event_signal_type(UINT32 type)
 {
 	for (unsigned int i = 0; i < MAX_EVENTS; i++)

@@ -153,6 +153,8 @@ UINTN dp_prefix(const EFI_DEVICE_PATH *prefix, const EFI_DEVICE_PATH *path);
 
 /* ---- event.c ---- */
 void event_fill(EFI_BOOT_SERVICES *bs);
+/** event_poll() - fire the timers that are due (Stall and waits call it). */
+void event_poll(void);
 /** event_signal_group() - signal every event of type @type (exit boot services,
  * virtual address change) and run their notify functions. */
 void event_signal_type(UINT32 type);

@@ -230,8 +230,8 @@ EFI_STATUS EFIAPI efi_allocate_pages(EFI_ALLOCATE_TYPE type, EFI_MEMORY_TYPE mt,
 		break;
 	default:
 		at = *addr;
-		if (at & (PAGE_SIZE - 1))
-			return EFI_INVALID_PARAMETER;
+		if (at & (PAGE_SIZE - 1)) /* as OVMF answers */
+			return EFI_NOT_FOUND;
 		if (at + pages * PAGE_SIZE < at ||
 		    !covered(at, at + pages * PAGE_SIZE, EfiConventionalMemory))
 			return EFI_NOT_FOUND;
@@ -299,8 +299,8 @@ struct pool_hdr {
 	uint64_t size;	       /* bytes after the header */
 	struct pool_hdr *next; /* free list */
 	uint64_t big;	       /* pages when allocated directly */
-	uint64_t pad;	       /* 48 bytes: blocks stay 16-byte aligned */
-};
+	uint64_t pad;
+} __attribute__((aligned(16))); /* 48 bytes: blocks stay 16-byte aligned */
 
 #define POOL_TYPES 16
 static struct pool_hdr *free_list[POOL_TYPES];
