@@ -104,12 +104,6 @@ static EFI_STATUS EFIAPI create_event_ex(UINT32 type, EFI_TPL tpl, EFI_EVENT_NOT
 		type |= EVT_SIGNAL_EXIT_BOOT_SERVICES;
 	if (group && guid_eq(group, &group_va_change))
 		type |= EVT_SIGNAL_VIRTUAL_ADDRESS_CHANGE;
-	if (group && (type & (EVT_SIGNAL_EXIT_BOOT_SERVICES | EVT_SIGNAL_VIRTUAL_ADDRESS_CHANGE)) &&
-	    (type & (EVT_SIGNAL_EXIT_BOOT_SERVICES | EVT_SIGNAL_VIRTUAL_ADDRESS_CHANGE)) !=
-		    EVT_SIGNAL_EXIT_BOOT_SERVICES &&
-	    (type & (EVT_SIGNAL_EXIT_BOOT_SERVICES | EVT_SIGNAL_VIRTUAL_ADDRESS_CHANGE)) !=
-		    EVT_SIGNAL_VIRTUAL_ADDRESS_CHANGE)
-		return EFI_INVALID_PARAMETER;
 	st = efi_create_event(type, tpl, fn, (VOID *)ctx, ev);
 	if (!st && group) {
 		struct event *e = *ev;
@@ -204,10 +198,12 @@ void event_poll(void)
 	poll_timers();
 }
 
+/* The EVT_SIGNAL_* types include EVT_NOTIFY_SIGNAL: only events with all of their bits
+ * are in that group. */
 void event_signal_type(UINT32 type)
 {
 	for (unsigned int i = 0; i < MAX_EVENTS; i++)
-		if (events[i].magic == EVENT_MAGIC && (events[i].type & type))
+		if (events[i].magic == EVENT_MAGIC && (events[i].type & type) == type)
 			notify(&events[i]);
 }
 
