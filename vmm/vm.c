@@ -343,6 +343,12 @@ static int open_images(struct vm *vm)
 		fprintf(stderr, "%s\n", err);
 		return -EINVAL;
 	}
+	/* -bios with -kernel: the kernel goes to the firmware (docs/firmware.md). */
+	if (c->bios && c->kernel &&
+	    boot_images_open_payload(vm->images, c->kernel, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return -EINVAL;
+	}
 	vm->images->cmdline = c->append ? c->append : "";
 	return 0;
 }

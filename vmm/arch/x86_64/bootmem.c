@@ -146,11 +146,22 @@ int boot_images_open(struct boot_images *img, const char *opt, const char *kerne
 	return ret;
 }
 
+int boot_images_open_payload(struct boot_images *img, const char *path, char *err, size_t errlen)
+{
+	int ret = map_file(path, &img->payload);
+
+	if (ret == -ENOEXEC)
+		snprintf(err, errlen, "wisp: -kernel %s: not a regular file (or over 1 GiB)", path);
+	else if (ret)
+		snprintf(err, errlen, "wisp: -kernel %s: %s", path, strerror(-ret));
+	return ret;
+}
+
 void boot_images_close(struct boot_images *img)
 {
-	struct boot_file *files[] = {&img->kernel, &img->initrd, &img->vmlinux};
+	struct boot_file *files[] = {&img->kernel, &img->initrd, &img->vmlinux, &img->payload};
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		if (files[i]->len)
 			munmap((void *)files[i]->data, files[i]->len);
 		*files[i] = (struct boot_file){0};

@@ -32,7 +32,7 @@ struct hvm_memmap_entry {
 
 struct pvh_page {
 	struct hvm_start_info info;
-	struct hvm_modlist_entry mod;
+	struct hvm_modlist_entry mod[2];
 	struct hvm_memmap_entry map[E820_MAX];
 };
 
@@ -44,6 +44,7 @@ static int fill_start_info(const struct guest_mem *m, const struct boot_images *
 	char *cmd = memory_gpa(m, VIRT_CMDLINE_ADDR, VIRT_CMDLINE_MAX);
 	size_t n = strlen(img->cmdline);
 	int nr = bootmem_e820(m, map);
+	uint64_t limit = m->low_size;
 
 	if (n >= VIRT_CMDLINE_MAX) {
 		snprintf(err, errlen, "wisp: -append: %zu bytes, at most %d", n,
@@ -62,15 +63,37 @@ static int fill_start_info(const struct guest_mem *m, const struct boot_images *
 					   .memmap_entries = nr};
 	for (int i = 0; i < nr; i++)
 		pg->map[i] = (struct hvm_memmap_entry){map[i].addr, map[i].size, map[i].type, 0};
+	/* Firmware boot: the payload at the top of low RAM is module 0 and owns the
+	 * command line; the initrd (module 1) goes right below it. */
+	if (img->payload.len) {
+		struct boot_file pf = img->payload;
+		int ret;
+
+		pf.path = "(-kernel for -bios)";
+		ret = load_initrd(m, &pf, end, m->low_size, &pg->mod[0].paddr, &pg->mod[0].size,
+				  err, errlen);
+		if (ret) {
+			snprintf(err, errlen,
+				 "wisp: -kernel %s: %zu bytes do not fit in guest RAM with the "
+				 "firmware; raise -m",
+				 img->payload.path, img->payload.len);
+			return ret;
+		}
+		pg->mod[0].cmdline_paddr = VIRT_CMDLINE_ADDR;
+		pg->info.cmdline_paddr = 0;
+		limit = pg->mod[0].paddr;
+	}
 	if (img->initrd.path) {
-		int ret = load_initrd(m, &img->initrd, end, m->low_size, &pg->mod.paddr,
-				      &pg->mod.size, err, errlen);
+		struct hvm_modlist_entry *mod = &pg->mod[img->payload.len ? 1 : 0];
+		int ret = load_initrd(m, &img->initrd, end, limit, &mod->paddr, &mod->size, err,
+				      errlen);
 
 		if (ret)
 			return ret;
-		pg->info.nr_modules = 1;
-		pg->info.modlist_paddr = VIRT_PVH_INFO_ADDR + offsetof(struct pvh_page, mod);
 	}
+	pg->info.nr_modules = !!img->payload.len + !!img->initrd.path;
+	if (pg->info.nr_modules)
+		pg->info.modlist_paddr = VIRT_PVH_INFO_ADDR + offsetof(struct pvh_page, mod);
 	return 0;
 }
 

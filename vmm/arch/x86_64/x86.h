@@ -57,6 +57,7 @@ struct boot_images {
 	struct boot_file kernel;  /* -kernel, or -bios */
 	struct boot_file initrd;  /* len 0 when there is none */
 	struct boot_file vmlinux; /* a bzImage's kernel unpacked (unpack cache), or len 0 */
+	struct boot_file payload; /* -kernel given with -bios: PVH module 0 for the firmware */
 	const char *cmdline;
 	uint64_t rsdp; /* guest address of the RSDP */
 };
@@ -69,6 +70,13 @@ struct boot_images {
  */
 int boot_images_open(struct boot_images *img, const char *opt, const char *kernel,
 		     const char *initrd, char *err, size_t errlen);
+
+/**
+ * boot_images_open_payload() - map @path (the -kernel given together with -bios)
+ * into @img->payload, which pvh_load() hands to the firmware as PVH module 0.
+ * Return: 0, or -errno with @err filled.
+ */
+int boot_images_open_payload(struct boot_images *img, const char *path, char *err, size_t errlen);
 
 /** boot_images_close() - unmap everything. Safe on a zeroed structure. */
 void boot_images_close(struct boot_images *img);
@@ -96,7 +104,10 @@ int linux_load(const struct guest_mem *m, const struct boot_images *img, struct 
 
 /**
  * pvh_load() - load an ELF with a XEN_ELFNOTE_PHYS32_ENTRY note and fill
- * hvm_start_info (memory map, command line, initrd as module 0, RSDP).
+ * hvm_start_info (memory map, command line, initrd as module 0, RSDP). With a
+ * payload (firmware boot, docs/firmware.md): module 0 is the payload with the
+ * command line as its cmdline, module 1 the initrd, and the start info carries
+ * no command line of its own.
  * Return: 0, -ENOEXEC when the file is no PVH ELF, or another -errno.
  */
 int pvh_load(const struct guest_mem *m, const struct boot_images *img, struct boot_entry *e,
