@@ -1,0 +1,13 @@
+/* placeholder */
+#include <errno.h>
+#include <stdio.h>
+
+#include "block/blockdev.h"
+
+static int x_open(struct blockdev *bd, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "wisp: %s: qcow2 is not implemented", bd->file);
+	return -ENOTSUP;
+}
+
+const struct blockdev_format blockdev_qcow2 = {.name = "qcow2", .open = x_open};
