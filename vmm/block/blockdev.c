@@ -14,8 +14,7 @@
 
 #include "block/blockdev.h"
 
-static const struct blockdev_format *const formats[] = {&blockdev_raw, &blockdev_qcow2,
-							&blockdev_vpc};
+static const struct blockdev_format *const formats[] = {&blockdev_raw, &blockdev_qcow2};
 
 static struct blockdev *open_in_chain(struct evloop *loop, const char *file,
 				      const struct blockdev_opts *o, struct blockdev_chain *chain,
@@ -30,8 +29,8 @@ static struct blockdev *open_in_chain(struct evloop *loop, const char *file,
 		if (o->format && !strcmp(o->format, formats[i]->name))
 			fmt = formats[i];
 	if (!fmt) {
-		snprintf(err, errlen, "wisp: %s: format %s is not supported (raw, qcow2 or vpc)",
-			 file, o->format ? o->format : "(none)");
+		snprintf(err, errlen, "wisp: %s: format %s is not supported (raw or qcow2)", file,
+			 o->format ? o->format : "(none)");
 		return NULL;
 	}
 	if (chain->depth >= BLOCKDEV_MAX_CHAIN) {

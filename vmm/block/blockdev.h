@@ -1,4 +1,4 @@
-/* Block devices: one image format (raw, qcow2, vpc) behind one asynchronous
+/* Block devices: one image format (raw, qcow2) behind one asynchronous
  * interface. Submission and completion happen on the event loop thread only;
  * data I/O goes through aio, never on a vCPU thread. */
 #ifndef WISP_BLOCKDEV_H
@@ -44,7 +44,7 @@ struct blockdev_req {
 
 /* What to open and how. */
 struct blockdev_opts {
-	const char *format; /* "raw", "qcow2" or "vpc"; never probed */
+	const char *format; /* "raw" or "qcow2"; never probed */
 	bool readonly;
 	bool direct; /* O_DIRECT (raw only; the other formats use the page cache) */
 	enum config_aio aio;
@@ -161,6 +161,6 @@ uint64_t blockdev_iov_len(const struct iovec *iov, int cnt);
 /** blockdev_iov_zero() - zero all of @iov. */
 void blockdev_iov_zero(const struct iovec *iov, int cnt);
 
-extern const struct blockdev_format blockdev_raw, blockdev_qcow2, blockdev_vpc;
+extern const struct blockdev_format blockdev_raw, blockdev_qcow2;
 
 #endif

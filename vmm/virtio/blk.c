@@ -1,5 +1,5 @@
 /* virtio-blk: read, write, flush, get-id, discard and write-zeroes on a block
- * device (raw, qcow2 or vpc image; vmm/block/blockdev.h), many requests in flight
+ * device (raw or qcow2 image; vmm/block/blockdev.h), many requests in flight
  * (through aio: io_uring or threads), one or more queues.
  * Requests are parsed on the event loop and completed there; no disk I/O happens
  * on a vCPU thread. */
