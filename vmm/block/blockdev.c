@@ -78,7 +78,8 @@ static struct blockdev *open_in_chain(struct evloop *loop, const char *file,
 	bd->chain = NULL;
 	return bd;
 fail:
-	bd->fmt = NULL; /* no close() for a format that did not open */
+	if (!bd->priv)
+		bd->fmt = NULL; /* close() frees what a failed open() left in bd->priv */
 	blockdev_close(bd);
 	return NULL;
 }

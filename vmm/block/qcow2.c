@@ -400,7 +400,7 @@ static void free_entry(struct qcow2 *q, uint64_t e)
 
 		for (uint64_t h = off & ~(q->cs - 1); h < off + len; h += q->cs)
 			rc_update(q, h, -1);
-	} else if ((e & OFF_MASK) && (e & COPIED)) {
+	} else if ((e & COPIED) && valid_cluster(q, e & OFF_MASK) && !is_meta(q, e & OFF_MASK)) {
 		rc_update(q, e & OFF_MASK, -1);
 	}
 }
