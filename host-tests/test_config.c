@@ -381,11 +381,14 @@ static const struct bad bads[] = {
 	{{"-drive", "if=virtio"}, "wisp: -drive if=virtio: needs file="},
 	{{"-drive", "file=,if=virtio"}, "wisp: -drive file=,if=virtio: empty file name"},
 	{{"-drive", "disk.img"}, "wisp: -drive disk.img: unsupported parameter 'disk.img'"},
-	{{"-drive", "file=a.qcow2,if=virtio,format=qcow2"},
-	 "wisp: -drive file=a.qcow2,if=virtio,format=qcow2: format=qcow2 is not supported yet "
-	 "(only raw)"},
+	{{"-drive", "file=a.vhd,if=virtio,format=vpc"},
+	 "wisp: -drive file=a.vhd,if=virtio,format=vpc: format=vpc is not supported (raw or "
+	 "qcow2)"},
 	{{"-drive", "file=a,if=virtio,format=vmdk"},
-	 "wisp: -drive file=a,if=virtio,format=vmdk: format=vmdk is not supported yet (only raw)"},
+	 "wisp: -drive file=a,if=virtio,format=vmdk: format=vmdk is not supported (raw or qcow2)"},
+	{{"-drive", "file=a,if=virtio,format=QCOW2"},
+	 "wisp: -drive file=a,if=virtio,format=QCOW2: format=QCOW2 is not supported (raw or "
+	 "qcow2)"},
 	{{"-drive", "file=a,if=none"}, "wisp: -drive file=a,if=none: if=none needs id="},
 	{{"-drive", "file=a,if=none,id=d0,addr=3"},
 	 "wisp: -drive file=a,if=none,id=d0,addr=3: addr= needs if=virtio"},
@@ -868,6 +871,10 @@ static const struct dev_good dev_goods[] = {
 	{{"-drive", "file=a,,b.img,if=virtio"}, "drive - 'a,b.img' used; virtio-blk-pci drive=0"},
 	{{"-drive", "file=a.img,if=virtio,format=raw"},
 	 "drive - 'a.img' used; virtio-blk-pci drive=0"},
+	{{"-drive", "file=a.qcow2,if=virtio,format=qcow2"},
+	 "drive - 'a.qcow2' qcow2 used; virtio-blk-pci drive=0"},
+	{{"-drive", "file=a.qcow2,if=none,id=d0,format=qcow2,readonly=on"},
+	 "drive d0 'a.qcow2' qcow2 readonly"},
 	{{"-drive", "file=a.img,if=virtio,readonly=on"},
 	 "drive - 'a.img' readonly used; virtio-blk-pci drive=0"},
 	{{"-drive", "file=a.img,if=virtio,readonly"},
@@ -1018,7 +1025,10 @@ static void describe(const struct config *c, char *buf, size_t len)
 		const struct config_drive *d = &c->drives[i];
 
 		put(buf, len, &n, "%sdrive %s '%s'%s%s%s%s%s%s%s%s", n ? "; " : "",
-		    d->id[0] ? d->id : "-", d->file, strcmp(d->format, "raw") ? " BAD" : "",
+		    d->id[0] ? d->id : "-", d->file,
+		    !strcmp(d->format, "raw")	  ? ""
+		    : !strcmp(d->format, "qcow2") ? " qcow2"
+						  : " BAD",
 		    d->readonly ? " readonly" : "", d->direct ? " direct" : "",
 		    d->writethrough ? " writethrough" : "", d->no_flush ? " no-flush" : "",
 		    d->discard ? " discard" : "", aio_names[d->aio], d->used ? " used" : "");

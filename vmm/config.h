@@ -34,7 +34,7 @@ enum config_aio {
 };
 
 /*
- * -drive file=F[,id=D][,if=virtio|none][,addr=S][,format=raw][,readonly=on|off]
+ * -drive file=F[,id=D][,if=virtio|none][,addr=S][,format=raw|qcow2][,readonly=on|off]
  * [,cache=none|writeback|writethrough|directsync|unsafe][,cache.direct=on|off]
  * [,aio=io_uring|threads|native][,discard=unmap|ignore|on|off]
  * The file is not opened by config_parse(). Without format= the image is raw:
@@ -43,7 +43,7 @@ enum config_aio {
 struct config_drive {
 	char id[CONFIG_ID_MAX]; /* "" for an anonymous if=virtio drive */
 	const char *file;	/* never NULL or "" */
-	const char *format;	/* always "raw"; other formats are refused by name */
+	const char *format;	/* "raw" (the default) or "qcow2"; others are refused by name */
 	bool readonly;
 	bool direct;	   /* cache=none|directsync, or cache.direct=on: O_DIRECT */
 	bool writethrough; /* cache=writethrough|directsync: no volatile write cache is

@@ -721,8 +721,12 @@ static int drive_item(struct parser *p, const char *arg, const struct item *it,
 	else if (!strcmp(it->key, "id"))
 		return set_id(p, arg, it->val, d->id);
 	else if (!strcmp(it->key, "format")) {
-		if (strcmp(it->val, "raw"))
-			return fail(p, "%s %s: format=%s is not supported yet (only raw)", p->opt,
+		if (!strcmp(it->val, "raw"))
+			d->format = "raw";
+		else if (!strcmp(it->val, "qcow2"))
+			d->format = "qcow2";
+		else
+			return fail(p, "%s %s: format=%s is not supported (raw or qcow2)", p->opt,
 				    arg, it->val);
 	} else if (!strcmp(it->key, "readonly"))
 		return set_bool(p, arg, it, &d->readonly);
@@ -742,7 +746,7 @@ static int drive_item(struct parser *p, const char *arg, const struct item *it,
 }
 
 /*
- * -drive file=F,if=virtio|none[,id=D][,addr=S][,format=raw][,readonly=]
+ * -drive file=F,if=virtio|none[,id=D][,addr=S][,format=raw|qcow2][,readonly=]
  * [,cache=][,cache.direct=][,aio=][,discard=]. if=virtio adds a virtio-blk-pci
  * here; if=none waits for a -device virtio-blk-pci,drive=D.
  */

@@ -47,14 +47,31 @@ static const int common[] = {
 /* The event loop: backends, QMP clients and reset. No file is opened any more:
  * the kernel and initrd were mapped, and jansson seeded, before the sandbox. */
 static const int main_only[] = {
-	SCMP_SYS(read),		  SCMP_SYS(readv),	     SCMP_SYS(fstat),
-	SCMP_SYS(newfstatat),	  SCMP_SYS(fcntl),	     SCMP_SYS(epoll_wait),
-	SCMP_SYS(epoll_pwait),	  SCMP_SYS(epoll_ctl),	     SCMP_SYS(accept4),
-	SCMP_SYS(recvfrom),	  SCMP_SYS(sendto),	     SCMP_SYS(sendmsg),
-	SCMP_SYS(recvmsg),	  SCMP_SYS(fallocate),	     SCMP_SYS(tgkill),
-	SCMP_SYS(nanosleep),	  SCMP_SYS(clock_nanosleep), SCMP_SYS(unlink),
-	SCMP_SYS(unlinkat),	  SCMP_SYS(rt_sigaction),    SCMP_SYS(gettimeofday),
+	SCMP_SYS(read),
+	SCMP_SYS(readv),
+	SCMP_SYS(fstat),
+	SCMP_SYS(newfstatat),
+	SCMP_SYS(fcntl),
+	SCMP_SYS(epoll_wait),
+	SCMP_SYS(epoll_pwait),
+	SCMP_SYS(epoll_ctl),
+	SCMP_SYS(accept4),
+	SCMP_SYS(recvfrom),
+	SCMP_SYS(sendto),
+	SCMP_SYS(sendmsg),
+	SCMP_SYS(recvmsg),
+	SCMP_SYS(fallocate),
+	SCMP_SYS(tgkill),
+	SCMP_SYS(nanosleep),
+	SCMP_SYS(clock_nanosleep),
+	SCMP_SYS(unlink),
+	SCMP_SYS(unlinkat),
+	SCMP_SYS(rt_sigaction),
+	SCMP_SYS(gettimeofday),
 	SCMP_SYS(io_uring_enter), /* disk I/O submission and completion */
+	SCMP_SYS(pread64),
+	SCMP_SYS(pwrite64),
+	SCMP_SYS(fdatasync), /* qcow2 metadata */
 };
 
 /* Disk I/O workers: the file operations of aio=threads and nothing else. */

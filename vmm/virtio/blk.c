@@ -1,18 +1,14 @@
-/* virtio-blk: read, write, flush, get-id, discard and write-zeroes on a raw image,
- * many requests in flight through aio (io_uring or threads), one or more queues.
+/* virtio-blk: read, write, flush, get-id, discard and write-zeroes on a block
+ * device (raw or qcow2 image; vmm/block/blockdev.h), many requests in flight,
+ * one or more queues.
  * Requests are parsed on the event loop and completed there; no disk I/O happens
  * on a vCPU thread. */
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "block/aio.h"
+#include "block/blockdev.h"
 #include "devices.h"
 #include "vm.h"
 
@@ -59,8 +55,7 @@
 
 struct blk {
 	struct virtio_dev v;
-	int fd;
-	struct aio *aio;
+	struct blockdev *bd;
 	uint64_t sectors;
 	bool readonly, direct, discard;
 	bool no_flush;		   /* cache=unsafe */
@@ -73,7 +68,7 @@ struct blk {
 };
 
 struct req {
-	struct aio_req aio;
+	struct blockdev_req io;
 	struct blk *b;
 	uint64_t gen;
 	unsigned int q;
@@ -94,31 +89,31 @@ static void finish(struct req *r, uint8_t status);
 
 static int submit_range(struct req *r)
 {
-	r->aio.offset = r->range[2 * r->next_range];
-	r->aio.len = r->range[2 * r->next_range + 1];
+	r->io.offset = r->range[2 * r->next_range];
+	r->io.len = r->range[2 * r->next_range + 1];
 	r->next_range++;
-	return aio_submit(r->b->aio, &r->aio);
+	return blockdev_submit(r->b->bd, &r->io);
 }
 
-static void on_done(struct aio_req *a, int64_t res)
+static void on_done(struct blockdev_req *a, int64_t res)
 {
 	struct req *r = a->opaque;
 	struct blk *b = r->b;
 
 	pthread_mutex_lock(&b->v.pci.lock);
-	if (res >= 0 && (a->op == AIO_DISCARD || a->op == AIO_WRITE_ZEROES) &&
+	if (res >= 0 && (a->op == BLOCKDEV_DISCARD || a->op == BLOCKDEV_WRITE_ZEROES) &&
 	    r->next_range < r->nr_ranges && r->gen == b->gen && submit_range(r) == 0) {
 		pthread_mutex_unlock(&b->v.pci.lock);
 		return;
 	}
-	if (res >= 0 && r->bounce && a->op == AIO_READ)
+	if (res >= 0 && r->bounce && a->op == BLOCKDEV_READ)
 		virtq_buf_to_iov(r->iov, (unsigned int)r->iovcnt, 0, r->bounce,
 				 r->bounce_iov.iov_len);
-	if (a->op == AIO_READ && res >= 0)
+	if (a->op == BLOCKDEV_READ && res >= 0)
 		r->written = (uint32_t)res;
-	if (res >= 0 && a->op == AIO_WRITE && r->sync_after && r->gen == b->gen) {
-		r->aio.op = AIO_FLUSH;
-		if (aio_submit(b->aio, &r->aio) == 0) {
+	if (res >= 0 && a->op == BLOCKDEV_WRITE && r->sync_after && r->gen == b->gen) {
+		r->io.op = BLOCKDEV_FLUSH;
+		if (blockdev_submit(b->bd, &r->io) == 0) {
 			pthread_mutex_unlock(&b->v.pci.lock);
 			return;
 		}
@@ -165,24 +160,24 @@ static int start_rw(struct req *r, uint32_t type, uint64_t sector, uint64_t len)
 		return S_IOERR;
 	if (type == T_OUT && b->readonly)
 		return S_IOERR;
-	r->aio.op = type == T_IN ? AIO_READ : AIO_WRITE;
+	r->io.op = type == T_IN ? BLOCKDEV_READ : BLOCKDEV_WRITE;
 	/* Without FLUSH negotiated every write must be durable when it completes
 	 * (virtio 1.2, 5.2.6.2). */
 	r->sync_after =
 		type == T_OUT && !b->writethrough && !b->no_flush && !virtio_has(&b->v, F_FLUSH);
-	r->aio.offset = sector * SECTOR;
-	r->aio.iov = r->iov;
-	r->aio.iovcnt = r->iovcnt;
+	r->io.offset = sector * SECTOR;
+	r->io.iov = r->iov;
+	r->io.iovcnt = r->iovcnt;
 	if (b->direct && !aligned(r->iov, r->iovcnt)) {
 		if (posix_memalign(&r->bounce, 4096, len ? len : SECTOR))
 			return S_IOERR;
 		r->bounce_iov = (struct iovec){r->bounce, len};
 		if (type == T_OUT)
 			virtq_iov_to_buf(r->iov, (unsigned int)r->iovcnt, 0, r->bounce, len);
-		r->aio.iov = &r->bounce_iov;
-		r->aio.iovcnt = 1;
+		r->io.iov = &r->bounce_iov;
+		r->io.iovcnt = 1;
 	}
-	return aio_submit(b->aio, &r->aio) ? S_IOERR : -1;
+	return blockdev_submit(b->bd, &r->io) ? S_IOERR : -1;
 }
 
 /* Discard and write-zeroes segments: checked all before any is started. */
@@ -210,7 +205,7 @@ static int start_ranges(struct req *r, uint32_t type, uint64_t len)
 		r->range[2 * i] = sector * SECTOR;
 		r->range[2 * i + 1] = n * SECTOR;
 	}
-	r->aio.op = type == T_DISCARD ? AIO_DISCARD : AIO_WRITE_ZEROES;
+	r->io.op = type == T_DISCARD ? BLOCKDEV_DISCARD : BLOCKDEV_WRITE_ZEROES;
 	return submit_range(r) ? S_IOERR : -1;
 }
 
@@ -255,10 +250,10 @@ static int start(struct req *r, struct virtq_chain *c)
 	case T_OUT:
 		return start_rw(r, type, sector, data_len);
 	case T_FLUSH:
-		r->aio.op = AIO_FLUSH;
+		r->io.op = BLOCKDEV_FLUSH;
 		if (r->b->readonly || r->b->no_flush)
 			return S_OK;
-		return aio_submit(r->b->aio, &r->aio) ? S_IOERR : -1;
+		return blockdev_submit(r->b->bd, &r->io) ? S_IOERR : -1;
 	case T_GET_ID:
 		r->written = (uint32_t)virtq_buf_to_iov(r->iov, (unsigned int)r->iovcnt, 0,
 							r->b->serial, ID_BYTES);
@@ -278,7 +273,7 @@ static void blk_notify(struct virtio_dev *v, unsigned int qi)
 	struct virtq_chain *c = b->chain;
 	int got = 0;
 
-	aio_plug(b->aio); /* one submission for everything this kick brought */
+	blockdev_plug(b->bd); /* one submission for everything this kick brought */
 	do {
 		while (b->inflight[qi] < q->size && (got = virtq_pop(q, c)) == 1) {
 			struct req *r;
@@ -295,8 +290,8 @@ static void blk_notify(struct virtio_dev *v, unsigned int qi)
 				break;
 			}
 			*r = (struct req){.b = b, .gen = b->gen, .q = qi, .head = c->head};
-			r->aio.done = on_done;
-			r->aio.opaque = r;
+			r->io.done = on_done;
+			r->io.opaque = r;
 			r->status = (uint8_t *)c->iov[c->nr_out + c->nr_in - 1].iov_base +
 				    c->iov[c->nr_out + c->nr_in - 1].iov_len - 1;
 			b->inflight[qi]++;
@@ -309,7 +304,7 @@ static void blk_notify(struct virtio_dev *v, unsigned int qi)
 			break;
 		}
 	} while (b->inflight[qi] < q->size && virtq_enable_notify(q));
-	aio_unplug(b->aio);
+	blockdev_unplug(b->bd);
 }
 
 static void blk_reset(struct virtio_dev *v)
@@ -326,14 +321,14 @@ static void blk_reset(struct virtio_dev *v)
 
 static void blk_drain(struct virtio_dev *v)
 {
-	aio_drain(((struct blk *)v)->aio);
+	blockdev_drain(((struct blk *)v)->bd);
 }
 
 static void blk_free(struct virtio_dev *v)
 {
 	struct blk *b = (struct blk *)v;
 
-	aio_free(b->aio);
+	blockdev_close(b->bd);
 	while (b->spare) {
 		struct req *r = b->spare;
 
@@ -341,8 +336,6 @@ static void blk_free(struct virtio_dev *v)
 		free(r);
 	}
 	free(b->chain);
-	if (b->fd >= 0)
-		close(b->fd);
 	virtio_free(v);
 	free(b->inflight);
 	free(b);
@@ -358,30 +351,6 @@ static const struct virtio_ops blk_ops = {
 static void put32(uint8_t *p, uint32_t v)
 {
 	memcpy(p, &v, 4);
-}
-
-static int open_image(struct blk *b, const struct config_drive *dr, char *err, size_t errlen)
-{
-	struct stat st;
-	uint64_t size;
-
-	/* cache=writethrough and directsync: every write is durable when it completes. */
-	b->fd = open(dr->file, (dr->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC |
-				       (dr->direct ? O_DIRECT : 0) |
-				       (dr->writethrough ? O_DSYNC : 0));
-	if (b->fd < 0 || fstat(b->fd, &st) < 0) {
-		snprintf(err, errlen, "wisp: -drive file=%s: %s", dr->file, strerror(errno));
-		return -errno;
-	}
-	size = (uint64_t)st.st_size;
-	if (S_ISBLK(st.st_mode) && ioctl(b->fd, BLKGETSIZE64, &size) < 0)
-		size = 0;
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		snprintf(err, errlen, "wisp: -drive file=%s: not a file or block device", dr->file);
-		return -EINVAL;
-	}
-	b->sectors = size / SECTOR;
-	return 0;
 }
 
 struct virtio_dev *virtio_blk_create(struct vm *vm, const struct config_pci_dev *d, char *err,
@@ -401,19 +370,25 @@ struct virtio_dev *virtio_blk_create(struct vm *vm, const struct config_pci_dev 
 		snprintf(err, errlen, "wisp: out of memory");
 		return NULL;
 	}
-	b->fd = -1;
 	b->inflight = calloc(nq, sizeof(*b->inflight));
 	b->chain = malloc(sizeof(*b->chain));
 	if (!b->inflight || !b->chain ||
 	    virtio_init(&b->v, vm, "virtio-blk-pci", VIRTIO_ID_BLOCK, 0x018000, &blk_ops, nq,
-			QUEUE_SIZE, features, CONFIG_LEN, err, errlen) ||
-	    open_image(b, dr, err, errlen))
+			QUEUE_SIZE, features, CONFIG_LEN, err, errlen))
 		goto fail;
-	b->aio = aio_create(&vm->loop, b->fd, dr->aio, nq * QUEUE_SIZE, err, errlen);
-	if (!b->aio)
+	b->bd = blockdev_open(&vm->loop, dr->file,
+			      &(struct blockdev_opts){.format = dr->format,
+						      .readonly = dr->readonly,
+						      .direct = dr->direct,
+						      .dsync = dr->writethrough,
+						      .aio = dr->aio,
+						      .depth = nq * QUEUE_SIZE},
+			      err, errlen);
+	if (!b->bd)
 		goto fail;
+	b->sectors = b->bd->size / SECTOR;
 	b->readonly = dr->readonly;
-	b->direct = dr->direct;
+	b->direct = b->bd->direct;
 	b->discard = dr->discard;
 	b->no_flush = dr->no_flush;
 	b->writethrough = dr->writethrough;
