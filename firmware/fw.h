@@ -198,6 +198,15 @@ void variables_fill(EFI_RUNTIME_SERVICES *rt);
 void tables_install(uint64_t rsdp);
 EFI_STATUS EFIAPI efi_install_configuration_table(EFI_GUID *guid, VOID *table);
 
+/* ---- trace.c: the debug trace ---- */
+/** trace_word() - does @cmdline hold the word "wisp-fw.trace"? If so, where (@at, @len,
+ * either may be NULL). */
+bool trace_word(const char *cmdline, size_t *at, size_t *len);
+/** trace_install() - log every boot and runtime service call of images from now on. */
+void trace_install(EFI_SYSTEM_TABLE *st);
+/** trace_on() - is the trace on? */
+bool trace_on(void);
+
 /* ---- linux.c: boot path 1 ---- */
 /** payload_boot() - LoadImage/StartImage module 0 with its command line and module 1 as
  * the Linux initrd. Returns only when the image returned; fw_main then shuts down. */

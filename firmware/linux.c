@@ -42,6 +42,9 @@ static EFI_STATUS EFIAPI initrd_load(EFI_LOAD_FILE_PROTOCOL *this, EFI_DEVICE_PA
 	/* The remaining path must be empty: just the end node. */
 	if (path->Type != END_DEVICE_PATH_TYPE)
 		return EFI_NOT_FOUND;
+	if (trace_on())
+		printf("wisp-fw: trace initrd LoadFile2(size %lx, buffer %p), initrd %lx bytes\n",
+		       *size, buf, initrd.size);
 	if (!buf || *size < initrd.size) {
 		*size = initrd.size;
 		return EFI_BUFFER_TOO_SMALL;
@@ -65,21 +68,29 @@ static EFI_STATUS install_initrd(const struct fw_module *m)
 	return st;
 }
 
-/* The command line as UCS-2, NUL-terminated, in pool memory the image may keep. */
+/* The command line as UCS-2, NUL-terminated, in pool memory the image may keep; the
+ * firmware's own word (wisp-fw.trace) is left out. */
 static CHAR16 *ucs2(const char *s, UINT32 *bytes)
 {
-	size_t n = 0;
+	size_t n = 0, m = 0, skip = 0, skip_len = 0;
 	CHAR16 *w;
 
 	while (s && n < CMDLINE_MAX && s[n])
 		n++;
+	if (trace_word(s, &skip, &skip_len)) {
+		if (s[skip + skip_len] == ' ')
+			skip_len++; /* and the blank after it */
+		else if (skip)
+			skip--, skip_len++; /* or before it */
+	}
 	w = pool_alloc(EfiLoaderData, (n + 1) * sizeof(CHAR16));
 	if (!w)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		w[i] = (uint8_t)s[i];
-	w[n] = 0;
-	*bytes = (UINT32)((n + 1) * sizeof(CHAR16));
+		if (!skip_len || i < skip || i >= skip + skip_len)
+			w[m++] = (uint8_t)s[i];
+	w[m] = 0;
+	*bytes = (UINT32)((m + 1) * sizeof(CHAR16));
 	return w;
 }
 

@@ -63,6 +63,9 @@ void fw_main(uint32_t start_info)
 	tables_install(bi.rsdp);
 	post(POST_TABLES);
 	printf("wisp-fw: %lu MiB RAM, clock %s\n", memmap_top() >> 20, time_source());
+	if (trace_word(bi.nr_modules && bi.mod[0].cmdline ? bi.mod[0].cmdline : bi.cmdline, NULL,
+		       NULL))
+		trace_install(fw_st);
 
 	st = payload_boot(fw_image, &bi);
 	fw_die(st ? st : EFI_SUCCESS, st ? "boot failed" : "the image returned");

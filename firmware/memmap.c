@@ -224,7 +224,8 @@ EFI_STATUS EFIAPI efi_allocate_pages(EFI_ALLOCATE_TYPE type, EFI_MEMORY_TYPE mt,
 			at = find_free(pages, ~0ULL);
 		break;
 	case AllocateMaxAddress:
-		if (*addr + 1 < PAGE_SIZE)
+		/* ~0 (no limit) wraps to 0 here: Linux's EFI stub asks for exactly that. */
+		if (*addr != ~0ULL && *addr + 1 < PAGE_SIZE)
 			return EFI_NOT_FOUND;
 		at = find_free(pages, *addr + 1 == 0 ? ~0ULL : (*addr + 1) & ~(PAGE_SIZE - 1));
 		break;

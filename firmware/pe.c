@@ -130,7 +130,8 @@ int pe_copy(const uint8_t *buf, size_t len, const struct pe_info *pi, uint8_t *d
 int pe_relocate(uint8_t *dst, const struct pe_info *pi, uint64_t base, const char **why)
 {
 	uint64_t delta = base - pi->image_base;
-	uint32_t at = pi->reloc_rva, end = pi->reloc_rva + pi->reloc_size;
+	/* 64-bit: a directory of size 0 may claim any RVA (0xffffffff + 8 wraps in 32). */
+	uint64_t at = pi->reloc_rva, end = at + pi->reloc_size;
 
 	if (!delta)
 		return 0;
@@ -138,14 +139,14 @@ int pe_relocate(uint8_t *dst, const struct pe_info *pi, uint64_t base, const cha
 		*why = "relocations stripped and the image cannot sit at its preferred base";
 		return -1;
 	}
-	while (at + 8 <= end) {
+	while (pi->reloc_size && at + 8 <= end) {
 		uint32_t page = rd32(dst + at), size = rd32(dst + at + 4);
 
 		if (size < 8 || size > end - at) {
 			*why = "relocation block size out of range";
 			return -1;
 		}
-		for (uint32_t e = at + 8; e + 2 <= at + size; e += 2) {
+		for (uint64_t e = at + 8; e + 2 <= at + size; e += 2) {
 			uint16_t r = rd16(dst + e);
 			uint64_t where = (uint64_t)page + (r & 0xfff);
 			uint8_t *p = dst + where;

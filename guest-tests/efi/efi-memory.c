@@ -106,6 +106,16 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *st)
 		 "AllocatePages(max 2 GiB, 2)");
 	t_check(b + 2 * 4096 - 1 <= 0x7fffffff, "max address respected");
 
+	/* AllocateMaxAddress with no limit (~0, as Linux's EFI stub asks): anywhere. */
+	c = ~0ULL;
+	t_status(BS->AllocatePages(AllocateMaxAddress, EfiLoaderData, 1, &c), EFI_SUCCESS,
+		 "AllocatePages(max ~0, 1)");
+	t_check(c && !(c & 4095), "max ~0: a page-aligned address");
+	t_status(BS->FreePages(c, 1), EFI_SUCCESS, "FreePages(max ~0 page)");
+	c = 0xfff;
+	t_status(BS->AllocatePages(AllocateMaxAddress, EfiLoaderData, 1, &c), EFI_OUT_OF_RESOURCES,
+		 "AllocatePages(max 0xfff, 1): page 0 is taken");
+
 	/* AllocateAddress: exactly there, once. Free b, then claim it back at its address. */
 	t_status(BS->FreePages(b, 2), EFI_SUCCESS, "FreePages");
 	get_map(&m2);

@@ -51,11 +51,14 @@ lx_prepare() {
 	fi
 }
 
-# lx_vmm_cmd KIND SCENARIO MEM SMP [KERNEL] [APPEND]: print the L2 command line,
-# shell-quoted. KIND is wisp or qemu (QEMU's microvm, the peer); KERNEL defaults to
-# the bzImage; APPEND is more kernel command line for this VM.
+# lx_vmm_cmd KIND SCENARIO MEM SMP [KERNEL] [APPEND] [VMM-ARG...]: print the L2
+# command line, shell-quoted. KIND is wisp or qemu (QEMU's microvm, the peer); KERNEL
+# defaults to the bzImage; APPEND is more kernel command line for this VM; VMM-ARGs
+# go to the VMM before -kernel (e.g. -bios FIRMWARE).
 lx_vmm_cmd() {
 	local kind=$1 scen=$2 mem=$3 smp=$4 kernel=${5:-$lx_kernel} more=${6:-}
+	local -a extra=()
+	[ $# -le 6 ] || extra=("${@:7}")
 	local append="console=ttyS0 quiet wisp.scenario=$scen wisp.vmm=$kind"
 	[ -z "$more" ] || append+=" $more"
 	[ -z "$lx_append_extra" ] || append+=" $lx_append_extra"
@@ -65,23 +68,25 @@ lx_vmm_cmd() {
 	qemu) cmd=("$lx_qemu" -M microvm -nodefaults -accel kvm -cpu host -serial stdio) ;;
 	*) lx_die "unknown VMM kind $kind (wisp or qemu)" ;;
 	esac
-	cmd+=(-kernel "$kernel" -initrd "$lx_initrd" -append "$append" -m "$mem" -smp "$smp" -nographic)
+	cmd+=("${extra[@]}" -kernel "$kernel" -initrd "$lx_initrd" -append "$append" -m "$mem" -smp "$smp" -nographic)
 	printf '%q ' "${cmd[@]}"
 }
 
 # lx_job_run OUTDIR KIND SCENARIO MEM SMP [run-l2 options]: append to OUTDIR/job.sh
 # a line that runs one L2 VM, recording OUTDIR/<name>.log and .result, where name
 # is given by --name (default KIND-SCENARIO). --kernel K boots K, --append WORDS
-# adds to the kernel command line, --virtio runs the VM through virtio-l2 (every
-# virtio device, with its far ends set up; also OUTDIR/<name>.host and .stderr).
+# adds to the kernel command line, --vmm-arg A passes A to the VMM (repeatable),
+# --virtio runs the VM through virtio-l2 (every virtio device, with its far ends set
+# up; also OUTDIR/<name>.host and .stderr).
 lx_job_run() {
 	local dir=$1 kind=$2 scen=$3 mem=$4 smp=$5 name="$2-$3" kernel=$lx_kernel more=
 	local runner=$lx_here/run-l2
 	shift 5
-	local -a opts=()
+	local -a opts=() vargs=()
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--name) name=$2; shift ;;
+		--vmm-arg) vargs+=("$2"); shift ;;
 		--kernel) kernel=$2; shift ;;
 		--append) more=$2; shift ;;
 		--virtio) runner=$lx_here/virtio-l2; opts+=(--kind "$kind") ;;
@@ -91,7 +96,7 @@ lx_job_run() {
 	done
 	[ -z "${WISP_RIG_TRACE:-}" ] || echo 'echo > "$T/trace"' >>"$dir/job.sh"
 	printf '%q ' "$runner" "${opts[@]}" "$dir/$name" -- >>"$dir/job.sh"
-	lx_vmm_cmd "$kind" "$scen" "$mem" "$smp" "$kernel" "$more" >>"$dir/job.sh"
+	lx_vmm_cmd "$kind" "$scen" "$mem" "$smp" "$kernel" "$more" "${vargs[@]}" >>"$dir/job.sh"
 	echo >>"$dir/job.sh"
 	# The last exits of each VM (timer-interrupt exits left out): where a hung
 	# guest spins, which ports and MMIO it touched last.
