@@ -504,6 +504,27 @@ static void test_vpc_bitmaps(void **state)
 	 * allocates); the sectors it sees differ only where a bit is clear */
 	SH("qemu-io -f vpc -c 'read -P 0x5b 4096 512' -c 'read -P 0x3d 4608 512' "
 	   "-c 'read -P 0 0 4096' b.vhd | grep -q 'read 4096'");
+	/* 512-byte blocks: one bitmap sector each (the fuzzer's seed) */
+	const char *src = getenv("WISP_SRC");
+
+	if (src) {
+		SHF("cp %s/host-tests/fuzz/seeds/vhd/dynamic-512 b.vhd", src);
+		if (!(bd = open_img("b.vhd", "vpc", false)))
+			fail_msg("%s", last_err);
+		assert_int_equal(bd->size, 16384);
+		for (int blk = 0; blk < 32; blk++) {
+			assert_int_equal(io(bd, BLOCKDEV_READ, blk * 512, buf, 512), 512);
+			assert_int_equal(buf[17], blk == 0 ? 1 : blk == 5 ? 2 : blk == 31 ? 3 : 0);
+		}
+		memset(buf, 0x4e, 1024);
+		assert_int_equal(io(bd, BLOCKDEV_WRITE, 512 * 9, buf, 1024), 1024);
+		assert_int_equal(io(bd, BLOCKDEV_READ, 512 * 8, buf, 2048), 2048);
+		assert_int_equal(buf[0], 0);
+		assert_int_equal(buf[512], 0x4e);
+		assert_int_equal(buf[1535], 0x4e);
+		assert_int_equal(buf[1536], 0);
+		blockdev_close(bd);
+	}
 }
 
 /* SIGKILL in the middle of allocating writes: the image still opens, in wisp

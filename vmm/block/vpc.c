@@ -569,7 +569,10 @@ static int open_dynamic(struct blockdev *bd, struct vpc *v, uint64_t limit, char
 	v->bs = be32(h + 32);
 	if (v->bs < 512 || v->bs > MAX_BLOCK || (v->bs & (v->bs - 1)))
 		OPEN_FAIL("block size %u is not a power of two in 512..%u", v->bs, MAX_BLOCK);
-	v->bm = (v->bs / 512 / 8 + 511) / 512 * 512;
+	/* one bit a sector, in whole sectors (QEMU's formula says 0 bytes below 4 KiB
+	 * blocks, which no other tool agrees with) */
+	v->bm = (v->bs / 512 + 7) / 8;
+	v->bm = (v->bm + 511) / 512 * 512;
 	if ((uint64_t)v->entries * v->bs < v->bd->size)
 		OPEN_FAIL("%u BAT entries of %u bytes do not cover the virtual size %llu",
 			  v->entries, v->bs, (unsigned long long)v->bd->size);
