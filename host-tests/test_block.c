@@ -392,6 +392,17 @@ static void test_qcow2_sigkill(void **state)
 		usleep((useconds_t)delays_ms[d] * 1000);
 		kill(pid, SIGKILL);
 		assert_int_equal(waitpid(pid, &st, 0), pid);
+		/* the kernel may finish the dead writer's io_uring (and so drop its
+		 * reference to the file, and its image locks) a moment after its death */
+		for (int i = 0; i < 100; i++) {
+			struct blockdev *w = open_img("k.qcow2", "qcow2", true);
+
+			if (w) {
+				blockdev_close(w);
+				break;
+			}
+			usleep(50000);
+		}
 		if (d == sizeof(delays_ms) / sizeof(delays_ms[0]) - 1) { /* it did write */
 			uint64_t len;
 

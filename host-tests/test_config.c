@@ -381,14 +381,18 @@ static const struct bad bads[] = {
 	{{"-drive", "if=virtio"}, "wisp: -drive if=virtio: needs file="},
 	{{"-drive", "file=,if=virtio"}, "wisp: -drive file=,if=virtio: empty file name"},
 	{{"-drive", "disk.img"}, "wisp: -drive disk.img: unsupported parameter 'disk.img'"},
-	{{"-drive", "file=a.vhd,if=virtio,format=vpc"},
-	 "wisp: -drive file=a.vhd,if=virtio,format=vpc: format=vpc is not supported (raw or "
-	 "qcow2)"},
-	{{"-drive", "file=a,if=virtio,format=vmdk"},
-	 "wisp: -drive file=a,if=virtio,format=vmdk: format=vmdk is not supported (raw or qcow2)"},
+	{{"-drive", "file=a.vmdk,if=virtio,format=vmdk"},
+	 "wisp: -drive file=a.vmdk,if=virtio,format=vmdk: format=vmdk is not supported (raw, "
+	 "qcow2 or vpc)"},
+	{{"-drive", "file=a,if=virtio,format=vhdx"},
+	 "wisp: -drive file=a,if=virtio,format=vhdx: format=vhdx is not supported (raw, qcow2 or "
+	 "vpc)"},
 	{{"-drive", "file=a,if=virtio,format=QCOW2"},
-	 "wisp: -drive file=a,if=virtio,format=QCOW2: format=QCOW2 is not supported (raw or "
-	 "qcow2)"},
+	 "wisp: -drive file=a,if=virtio,format=QCOW2: format=QCOW2 is not supported (raw, qcow2 "
+	 "or vpc)"},
+	{{"-drive", "file=a,if=virtio,format=VPC"},
+	 "wisp: -drive file=a,if=virtio,format=VPC: format=VPC is not supported (raw, qcow2 or "
+	 "vpc)"},
 	{{"-drive", "file=a,if=none"}, "wisp: -drive file=a,if=none: if=none needs id="},
 	{{"-drive", "file=a,if=none,id=d0,addr=3"},
 	 "wisp: -drive file=a,if=none,id=d0,addr=3: addr= needs if=virtio"},
@@ -875,6 +879,10 @@ static const struct dev_good dev_goods[] = {
 	 "drive - 'a.qcow2' qcow2 used; virtio-blk-pci drive=0"},
 	{{"-drive", "file=a.qcow2,if=none,id=d0,format=qcow2,readonly=on"},
 	 "drive d0 'a.qcow2' qcow2 readonly"},
+	{{"-drive", "file=a.vhd,if=virtio,format=vpc"},
+	 "drive - 'a.vhd' vpc used; virtio-blk-pci drive=0"},
+	{{"-drive", "file=a.vhd,if=none,id=d1,format=vpc,readonly=on,cache=none"},
+	 "drive d1 'a.vhd' vpc readonly direct"},
 	{{"-drive", "file=a.img,if=virtio,readonly=on"},
 	 "drive - 'a.img' readonly used; virtio-blk-pci drive=0"},
 	{{"-drive", "file=a.img,if=virtio,readonly"},
@@ -1028,6 +1036,7 @@ static void describe(const struct config *c, char *buf, size_t len)
 		    d->id[0] ? d->id : "-", d->file,
 		    !strcmp(d->format, "raw")	  ? ""
 		    : !strcmp(d->format, "qcow2") ? " qcow2"
+		    : !strcmp(d->format, "vpc")	  ? " vpc"
 						  : " BAD",
 		    d->readonly ? " readonly" : "", d->direct ? " direct" : "",
 		    d->writethrough ? " writethrough" : "", d->no_flush ? " no-flush" : "",

@@ -725,9 +725,11 @@ static int drive_item(struct parser *p, const char *arg, const struct item *it,
 			d->format = "raw";
 		else if (!strcmp(it->val, "qcow2"))
 			d->format = "qcow2";
+		else if (!strcmp(it->val, "vpc"))
+			d->format = "vpc";
 		else
-			return fail(p, "%s %s: format=%s is not supported (raw or qcow2)", p->opt,
-				    arg, it->val);
+			return fail(p, "%s %s: format=%s is not supported (raw, qcow2 or vpc)",
+				    p->opt, arg, it->val);
 	} else if (!strcmp(it->key, "readonly"))
 		return set_bool(p, arg, it, &d->readonly);
 	else if (!strcmp(it->key, "cache"))
@@ -746,7 +748,7 @@ static int drive_item(struct parser *p, const char *arg, const struct item *it,
 }
 
 /*
- * -drive file=F,if=virtio|none[,id=D][,addr=S][,format=raw|qcow2][,readonly=]
+ * -drive file=F,if=virtio|none[,id=D][,addr=S][,format=raw|qcow2|vpc][,readonly=]
  * [,cache=][,cache.direct=][,aio=][,discard=]. if=virtio adds a virtio-blk-pci
  * here; if=none waits for a -device virtio-blk-pci,drive=D.
  */

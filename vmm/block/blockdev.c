@@ -1,6 +1,6 @@
 /* Block devices: opening an image in its named format (never probed), backing
- * chains, and the checks every request passes before its format sees it.
- * Loop thread only, except blockdev_open() at start-up. */
+ * chains, image locks shared with QEMU, and the checks every request passes
+ * before its format sees it. Loop thread only, except blockdev_open() at start-up. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,7 +14,70 @@
 
 #include "block/blockdev.h"
 
-static const struct blockdev_format *const formats[] = {&blockdev_raw, &blockdev_qcow2};
+static const struct blockdev_format *const formats[] = {&blockdev_raw, &blockdev_qcow2,
+							&blockdev_vpc};
+
+/*
+ * Image locks, as QEMU's file-posix driver takes them, so that wisp and QEMU
+ * (or two wisps) never write one image at once: shared open-file-description
+ * locks on single bytes, at LOCK_PERM + bit for each permission this open uses
+ * and at LOCK_UNSHARED + bit for each permission it does not let others have.
+ * Bits: 0 consistent read, 1 write, 2 write unchanged, 3 resize (QEMU 10 locks
+ * these four; its old graph-mod bit 4 is neither used nor refused here). A
+ * conflict is someone else's lock on LOCK_UNSHARED + a bit we use, or on
+ * LOCK_PERM + a bit we do not share.
+ */
+#define LOCK_PERM 100
+#define LOCK_UNSHARED 200
+#define PERM_READ 1U
+#define PERM_WRITE 2U
+#define PERM_RESIZE 8U
+#define PERM_ALL 15U
+
+/* 0, -EAGAIN (someone holds a conflicting lock) or another -errno. */
+static int lock_byte(int fd, int at)
+{
+	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = at, .l_len = 1};
+
+	if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+		return 0;
+	return errno == EACCES ? -EAGAIN : -errno;
+}
+
+/* 1 when another open file description holds a lock on byte @at. */
+static int byte_taken(int fd, int at)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = at, .l_len = 1};
+
+	if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+		return -errno;
+	return fl.l_type != F_UNLCK;
+}
+
+/*
+ * Lock @fd for an open using permissions @perm and sharing @shared with others,
+ * then look for conflicts (locks first, so two openers racing see each other).
+ * Return: 0 (also where the file system has no OFD locks: nothing to honour
+ * then), -EAGAIN on a conflict.
+ */
+static int lock_image(int fd, unsigned int perm, unsigned int shared)
+{
+	int ret;
+
+	for (int i = 0; i < 4; i++) {
+		if ((perm >> i & 1) && (ret = lock_byte(fd, LOCK_PERM + i)))
+			return ret == -EAGAIN ? ret : 0;
+		if (!(shared >> i & 1) && (ret = lock_byte(fd, LOCK_UNSHARED + i)))
+			return ret == -EAGAIN ? ret : 0;
+	}
+	for (int i = 0; i < 4; i++) {
+		if ((perm >> i & 1) && byte_taken(fd, LOCK_UNSHARED + i) == 1)
+			return -EAGAIN;
+		if (!(shared >> i & 1) && byte_taken(fd, LOCK_PERM + i) == 1)
+			return -EAGAIN;
+	}
+	return 0;
+}
 
 static struct blockdev *open_in_chain(struct evloop *loop, const char *file,
 				      const struct blockdev_opts *o, struct blockdev_chain *chain,
@@ -29,8 +92,8 @@ static struct blockdev *open_in_chain(struct evloop *loop, const char *file,
 		if (o->format && !strcmp(o->format, formats[i]->name))
 			fmt = formats[i];
 	if (!fmt) {
-		snprintf(err, errlen, "wisp: %s: format %s is not supported (raw or qcow2)", file,
-			 o->format ? o->format : "(none)");
+		snprintf(err, errlen, "wisp: %s: format %s is not supported (raw, qcow2 or vpc)",
+			 file, o->format ? o->format : "(none)");
 		return NULL;
 	}
 	if (chain->depth >= BLOCKDEV_MAX_CHAIN) {
@@ -70,6 +133,20 @@ static struct blockdev *open_in_chain(struct evloop *loop, const char *file,
 	chain->dev[chain->depth] = st.st_dev;
 	chain->ino[chain->depth] = st.st_ino;
 	chain->depth++;
+	/* What QEMU takes for a -drive: formats that keep metadata also need the file
+	 * to keep its size (and resize it themselves when writable). */
+	unsigned int perm = PERM_READ, shared = PERM_ALL & ~PERM_WRITE;
+
+	if (fmt != &blockdev_raw)
+		shared &= ~PERM_RESIZE;
+	if (!o->readonly)
+		perm |= PERM_WRITE | (fmt != &blockdev_raw ? PERM_RESIZE : 0);
+	if (lock_image(bd->fd, perm, shared)) {
+		snprintf(err, errlen,
+			 "wisp: -drive file=%s: the image is in use by another process (locked)",
+			 file);
+		goto fail;
+	}
 	bd->aio = aio_create(loop, bd->fd, o->aio, o->depth ? o->depth : 64, err, errlen);
 	if (!bd->aio)
 		goto fail;

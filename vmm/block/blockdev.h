@@ -1,4 +1,4 @@
-/* Block devices: one image format (raw, qcow2) behind one asynchronous
+/* Block devices: one image format (raw, qcow2, vpc) behind one asynchronous
  * interface. Submission and completion happen on the event loop thread only;
  * data I/O goes through aio, never on a vCPU thread. */
 #ifndef WISP_BLOCKDEV_H
@@ -44,7 +44,7 @@ struct blockdev_req {
 
 /* What to open and how. */
 struct blockdev_opts {
-	const char *format; /* "raw" or "qcow2"; never probed */
+	const char *format; /* "raw", "qcow2" or "vpc"; never probed */
 	bool readonly;
 	bool direct; /* O_DIRECT (raw only; the other formats use the page cache) */
 	bool dsync;  /* O_DSYNC: every write durable when it completes (write-through) */
@@ -95,7 +95,9 @@ struct blockdev {
 };
 
 /**
- * blockdev_open() - open image @file as @o->format. A format with backing files
+ * blockdev_open() - open image @file as @o->format, locked as QEMU locks images
+ * (a writer excludes other writers and readers; readers share with readers;
+ * locks are released on close). A format with backing files
  * opens them read-only, relative to @file's directory, refusing loops and chains
  * deeper than BLOCKDEV_MAX_CHAIN. Start-up only (before the sandbox).
  * Return: the device, or NULL with @err filled ("wisp: FILE: what is wrong").
@@ -162,6 +164,6 @@ uint64_t blockdev_iov_len(const struct iovec *iov, int cnt);
 /** blockdev_iov_zero() - zero all of @iov. */
 void blockdev_iov_zero(const struct iovec *iov, int cnt);
 
-extern const struct blockdev_format blockdev_raw, blockdev_qcow2;
+extern const struct blockdev_format blockdev_raw, blockdev_qcow2, blockdev_vpc;
 
 #endif
