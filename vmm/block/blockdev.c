@@ -335,3 +335,31 @@ void blockdev_iov_zero(const struct iovec *iov, int cnt)
 	for (int i = 0; i < cnt; i++)
 		memset(iov[i].iov_base, 0, iov[i].iov_len);
 }
+
+/* Read or write all of [@off, @off + @len), resuming after short transfers. */
+static int rw_all(int fd, void *buf, size_t len, uint64_t off, bool write)
+{
+	while (len) {
+		ssize_t n =
+			write ? pwrite(fd, buf, len, (off_t)off) : pread(fd, buf, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		buf = (uint8_t *)buf + n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+int blockdev_pread_all(int fd, void *buf, size_t len, uint64_t off)
+{
+	return rw_all(fd, buf, len, off, false);
+}
+
+int blockdev_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
+{
+	return rw_all(fd, (void *)buf, len, off, true);
+}

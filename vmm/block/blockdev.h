@@ -166,4 +166,12 @@ void blockdev_iov_zero(const struct iovec *iov, int cnt);
 
 extern const struct blockdev_format blockdev_raw, blockdev_qcow2, blockdev_vpc;
 
+/**
+ * blockdev_pread_all() / blockdev_pwrite_all() - synchronous metadata I/O of
+ * exactly @len bytes at @off of @fd (loop thread, small amounts only).
+ * Return: 0, -EIO at end of file, or -errno.
+ */
+int blockdev_pread_all(int fd, void *buf, size_t len, uint64_t off);
+int blockdev_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+
 #endif

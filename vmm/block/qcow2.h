@@ -102,9 +102,6 @@ static inline bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen
 
 /* ---- qcow2_meta.c: file access, the metadata list, refcounts, L2 tables ---- */
 
-/** qcow2_pread_all() - @len bytes at @off of @fd. Return: 0, -EIO at end of file, -errno. */
-int qcow2_pread_all(int fd, void *buf, size_t len, uint64_t off);
-
 /** qcow2_put64() - write @v big-endian at @off of the image. Return: 0 or -errno. */
 int qcow2_put64(struct qcow2 *q, uint64_t off, uint64_t v);
 

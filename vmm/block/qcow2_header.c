@@ -175,8 +175,8 @@ int qcow2_load_tables(struct blockdev *bd, struct qcow2 *q, char *err, size_t er
 	q->rt_entries = n;
 	if (!(q->l1 = calloc(q->l1_size ? q->l1_size : 1, 8)) || !(q->rt = calloc(n, 8)))
 		OPEN_FAIL("out of memory");
-	if (qcow2_pread_all(q->fd, q->l1, (size_t)q->l1_size * 8, q->l1_off) ||
-	    qcow2_pread_all(q->fd, q->rt, (size_t)n * 8, q->rt_off))
+	if (blockdev_pread_all(q->fd, q->l1, (size_t)q->l1_size * 8, q->l1_off) ||
+	    blockdev_pread_all(q->fd, q->rt, (size_t)n * 8, q->rt_off))
 		OPEN_FAIL("cannot read the L1 or refcount table (truncated file?)");
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t rb = (q->rt[i] = be64(&q->rt[i])) & RT_MASK;

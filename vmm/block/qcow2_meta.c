@@ -10,42 +10,10 @@
 
 #define MAX_FILE (1ULL << 56)
 
-int qcow2_pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pread(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf = (uint8_t *)buf + n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf = (const uint8_t *)buf + n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 int qcow2_put64(struct qcow2 *q, uint64_t off, uint64_t v)
 {
 	v = __builtin_bswap64(v);
-	return pwrite_all(q->fd, &v, 8, off);
+	return blockdev_pwrite_all(q->fd, &v, 8, off);
 }
 
 int qcow2_sync(struct qcow2 *q)
@@ -134,7 +102,7 @@ static int rc_access(struct qcow2 *q, uint64_t rb, uint8_t *blk, uint64_t i, uin
 	uint64_t v = 0;
 	int ret;
 
-	if (!blk && (ret = qcow2_pread_all(q->fd, b, bytes, rb + boff)))
+	if (!blk && (ret = blockdev_pread_all(q->fd, b, bytes, rb + boff)))
 		return ret;
 	if (bits < 8) {
 		unsigned int shift = (unsigned int)((i * bits) % 8);
@@ -156,7 +124,7 @@ static int rc_access(struct qcow2 *q, uint64_t rb, uint8_t *blk, uint64_t i, uin
 		for (unsigned int k = bytes; k-- > 0; v >>= 8)
 			p[k] = (uint8_t)v;
 	}
-	return blk ? 0 : pwrite_all(q->fd, b, bytes, rb + boff);
+	return blk ? 0 : blockdev_pwrite_all(q->fd, b, bytes, rb + boff);
 }
 
 uint64_t qcow2_alloc_cluster(struct qcow2 *q)
@@ -198,7 +166,7 @@ int qcow2_update_refcount(struct qcow2 *q, uint64_t h, int delta)
 			free(blk);
 			return ret;
 		}
-		ret = pwrite_all(q->fd, blk, q->cs, rb);
+		ret = blockdev_pwrite_all(q->fd, blk, q->cs, rb);
 		free(blk);
 		if (ret || (ret = qcow2_sync(q)))
 			return ret;
@@ -260,7 +228,7 @@ static int grow_reftable(struct qcow2 *q, uint64_t idx)
 		} else {
 			for (uint64_t k = 0; k < need; k++)
 				disk[k] = __builtin_bswap64(rt[k]);
-			ret = pwrite_all(q->fd, disk, need * 8, newt);
+			ret = blockdev_pwrite_all(q->fd, disk, need * 8, newt);
 			free(disk);
 		}
 		uint64_t be = __builtin_bswap64(newt);
@@ -268,7 +236,8 @@ static int grow_reftable(struct qcow2 *q, uint64_t idx)
 
 		memcpy(hdr, &be, 8);
 		memcpy(hdr + 8, &be_n, 4);
-		if (!ret && !(ret = qcow2_sync(q)) && !(ret = pwrite_all(q->fd, hdr, 12, 48)))
+		if (!ret && !(ret = qcow2_sync(q)) &&
+		    !(ret = blockdev_pwrite_all(q->fd, hdr, 12, 48)))
 			ret = qcow2_sync(q);
 	}
 	if (ret) {
@@ -326,7 +295,7 @@ static uint64_t *l2_get(struct qcow2 *q, uint64_t off, int *ret)
 		return NULL;
 	}
 	victim->off = 0;
-	if ((*ret = qcow2_pread_all(q->fd, victim->t, q->cs, off)))
+	if ((*ret = blockdev_pread_all(q->fd, victim->t, q->cs, off)))
 		return NULL;
 	victim->off = off;
 	victim->use = ++q->tick;
@@ -369,7 +338,7 @@ int qcow2_set_l2(struct qcow2 *q, uint64_t g, uint64_t val)
 		if (!(blk = calloc(1, q->cs)))
 			return -ENOMEM;
 		blk[i] = __builtin_bswap64(val);
-		ret = pwrite_all(q->fd, blk, q->cs, l2off);
+		ret = blockdev_pwrite_all(q->fd, blk, q->cs, l2off);
 		free(blk);
 		if (ret || (ret = qcow2_sync(q)))
 			return ret;

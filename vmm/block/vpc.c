@@ -75,38 +75,6 @@ static uint32_t be32(const uint8_t *p)
 	return __builtin_bswap32(v);
 }
 
-static int pread_all(int fd, void *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pread(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf = (uint8_t *)buf + n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-	while (len) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		buf = (const uint8_t *)buf + n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 /* One's complement of the byte sum, the checksum field (at @at) counted as zero. */
 static uint32_t checksum(const uint8_t *p, size_t len, size_t at)
 {
@@ -154,7 +122,7 @@ static int bitmap_load(struct vpc *v, uint32_t idx)
 	if (v->bm_valid && v->bm_idx == idx)
 		return 0;
 	v->bm_valid = false;
-	if ((ret = pread_all(v->fd, v->bmap, v->bm, block_host(v, idx))))
+	if ((ret = blockdev_pread_all(v->fd, v->bmap, v->bm, block_host(v, idx))))
 		return ret;
 	v->bm_idx = idx;
 	v->bm_host = block_host(v, idx);
@@ -181,9 +149,9 @@ static int bits_set(struct vpc *v, uint64_t first, uint64_t last, bool whole)
 	if (!dirty)
 		return 0;
 	if (whole)
-		return pwrite_all(v->fd, v->bmap, v->bm, v->bm_host);
-	return pwrite_all(v->fd, v->bmap + first / 8, (size_t)(last / 8 - first / 8 + 1),
-			  v->bm_host + first / 8);
+		return blockdev_pwrite_all(v->fd, v->bmap, v->bm, v->bm_host);
+	return blockdev_pwrite_all(v->fd, v->bmap + first / 8, (size_t)(last / 8 - first / 8 + 1),
+				   v->bm_host + first / 8);
 }
 
 static void advance(struct vpc *v);
@@ -254,7 +222,7 @@ static int alloc_block(struct vpc *v)
 
 	if (v->free / 512 >= UNALLOC)
 		return -ENOSPC;
-	if ((ret = pwrite_all(v->fd, v->footer, FOOTER, end)) || fdatasync(v->fd))
+	if ((ret = blockdev_pwrite_all(v->fd, v->footer, FOOTER, end)) || fdatasync(v->fd))
 		return ret ? ret : -errno;
 	v->newb = v->free;
 	return submit_io(v, AIO_WRITE_ZEROES, v->newb, NULL, 0, v->bm + v->bs, W_AZERO);
@@ -374,7 +342,7 @@ static void on_io(struct aio_req *a, int64_t res)
 		break;
 	case W_AFLUSH:
 		be = __builtin_bswap32((uint32_t)(v->newb / 512));
-		if ((ret = pwrite_all(v->fd, &be, 4, v->bat_off + (uint64_t)idx * 4)))
+		if ((ret = blockdev_pwrite_all(v->fd, &be, 4, v->bat_off + (uint64_t)idx * 4)))
 			break;
 		v->bat[idx] = (uint32_t)(v->newb / 512);
 		v->free = v->newb + v->bm + v->bs;
@@ -557,7 +525,7 @@ static int open_dynamic(struct blockdev *bd, struct vpc *v, uint64_t limit, char
 	if (hoff < FOOTER || hoff > limit || limit - hoff < DYN_HEADER)
 		OPEN_FAIL("dynamic header offset 0x%llx is outside the file",
 			  (unsigned long long)hoff);
-	if (pread_all(v->fd, h, DYN_HEADER, hoff))
+	if (blockdev_pread_all(v->fd, h, DYN_HEADER, hoff))
 		OPEN_FAIL("cannot read the dynamic header");
 	if (memcmp(h, "cxsparse", 8))
 		OPEN_FAIL("no dynamic header (cookie \"cxsparse\") at 0x%llx",
@@ -586,7 +554,7 @@ static int open_dynamic(struct blockdev *bd, struct vpc *v, uint64_t limit, char
 			  (unsigned long long)v->bat_off, v->entries);
 	if (!(v->bat = malloc(bat_bytes)) || !(sorted = malloc(bat_bytes)))
 		OPEN_FAIL("out of memory");
-	if (pread_all(v->fd, v->bat, (size_t)v->entries * 4, v->bat_off)) {
+	if (blockdev_pread_all(v->fd, v->bat, (size_t)v->entries * 4, v->bat_off)) {
 		free(sorted);
 		OPEN_FAIL("cannot read the BAT (truncated file?)");
 	}
@@ -649,14 +617,14 @@ static int vpc_open(struct blockdev *bd, char *err, size_t errlen)
 	if (fstat(v->fd, &st) < 0)
 		OPEN_FAIL("%s", strerror(errno));
 	fsize = (uint64_t)st.st_size;
-	if (fsize < FOOTER || pread_all(v->fd, v->footer, FOOTER, fsize - FOOTER))
+	if (fsize < FOOTER || blockdev_pread_all(v->fd, v->footer, FOOTER, fsize - FOOTER))
 		OPEN_FAIL("file too short for a footer");
 	limit = fsize - FOOTER;
 	/* The footer at the end rules; a dynamic disk has a copy at offset 0, used
 	 * when the end one is damaged (as QEMU does). A guest can write the first
 	 * bytes of a fixed disk, never its end. */
 	if ((why = footer_problem(v->footer))) {
-		if (pread_all(v->fd, copy, FOOTER, 0) || footer_problem(copy) ||
+		if (blockdev_pread_all(v->fd, copy, FOOTER, 0) || footer_problem(copy) ||
 		    be32(copy + 60) != TYPE_DYNAMIC)
 			OPEN_FAIL("%s at the end of the file", why);
 		memcpy(v->footer, copy, FOOTER);
