@@ -1,5 +1,5 @@
-/* -chardev, -mon, -drive, -netdev and -device into struct config, and the checks that
- * tie them together once every option is known (references, monitors, stdio).
+/* -chardev, -mon and -device into struct config, and the checks that tie them and
+ * config_drive.c's -drive and -netdev together once every option is known.
  * Runs once at start-up, before any guest exists: no I/O, no exit(), no printing. */
 #include <ctype.h>
 #include <errno.h>
@@ -11,7 +11,7 @@
 #include "config_priv.h"
 
 /* QEMU's rule for ids: a letter, then letters, digits, '-', '.' or '_'. */
-static int set_id(struct parser *p, const char *arg, const char *val, char *id)
+int set_id(struct parser *p, const char *arg, const char *val, char *id)
 {
 	size_t len = strlen(val);
 	bool ok = isalpha((unsigned char)val[0]);
@@ -42,7 +42,7 @@ static int set_ref(struct parser *p, const char *arg, const struct item *it, cha
 }
 
 /* Index of the entry whose id (its first member) is @id among @n, or -1; "" is no id. */
-static int find_id(const void *base, size_t size, unsigned int n, const char *id)
+int find_id(const void *base, size_t size, unsigned int n, const char *id)
 {
 	for (unsigned int i = 0; *id && i < n; i++) {
 		if (!strcmp((const char *)base + i * size, id))
@@ -50,12 +50,6 @@ static int find_id(const void *base, size_t size, unsigned int n, const char *id
 	}
 	return -1;
 }
-
-_Static_assert(offsetof(struct config_drive, id) == 0, "find_id() needs the id first");
-_Static_assert(offsetof(struct config_netdev, id) == 0, "find_id() needs the id first");
-_Static_assert(offsetof(struct config_chardev, id) == 0, "find_id() needs the id first");
-
-#define FIND_ID(array, n, id) find_id((array), sizeof((array)[0]), (n), (id))
 
 /* id= of the chardev being parsed; any other key is refused. */
 static int chardev_key(struct parser *p, const char *arg, const struct item *it)
@@ -247,7 +241,7 @@ static int hex_digit(char ch)
 
 /* addr=S or S.F as QEMU reads it: hexadecimal with or without 0x, so addr=10 is
  * slot 16. Slots 1 to 0x1f; slot 0 is the host bridge; function 0 only. */
-static int parse_addr(struct parser *p, const char *arg, const char *val, int *slot)
+int parse_addr(struct parser *p, const char *arg, const char *val, int *slot)
 {
 	const char *s = val;
 	unsigned int v = 0, fn = 0, digits = 0;
@@ -298,7 +292,7 @@ static int parse_mac(struct parser *p, const char *arg, const char *val, uint8_t
 	return 0;
 }
 
-static void pci_dev_init(struct config_pci_dev *d, enum config_dev_kind kind)
+void config_pci_dev_init(struct config_pci_dev *d, enum config_dev_kind kind)
 {
 	memset(d, 0, sizeof(*d));
 	d->kind = kind;
@@ -324,7 +318,7 @@ static bool device_id_taken(const struct parser *p, const char *id)
 }
 
 /* Appends @d, made by the current option; @ref is its drive= or netdev=, "" for none. */
-static int pci_dev_add(struct parser *p, const char *arg, const struct config_pci_dev *d,
+int config_pci_dev_add(struct parser *p, const char *arg, const struct config_pci_dev *d,
 		       const char *ref)
 {
 	struct config *c = p->c;
@@ -395,7 +389,7 @@ static int pci_device(struct parser *p, const char *arg, struct subopts *s,
 	struct item it;
 	int r = 0;
 
-	pci_dev_init(&d, kind);
+	config_pci_dev_init(&d, kind);
 	while (!r && subopts_next(s, "driver", &it)) {
 		if (!strcmp(it.key, "driver"))
 			continue;
@@ -416,7 +410,7 @@ static int pci_device(struct parser *p, const char *arg, struct subopts *s,
 		memcpy(d.mac, default_mac, sizeof(d.mac));
 		d.mac[5] = (uint8_t)(d.mac[5] + p->nr_net);
 	}
-	if ((r = pci_dev_add(p, arg, &d, ref)))
+	if ((r = config_pci_dev_add(p, arg, &d, ref)))
 		return r;
 	p->nr_net += kind == CONFIG_DEV_VIRTIO_NET;
 	return 0;
@@ -652,210 +646,4 @@ int devices_finish(struct parser *p)
 	for (unsigned int i = 0; !r && i < p->nr_consoles; i++)
 		r = console_attach(p, &p->consoles[i]);
 	return r;
-}
-
-static int drive_cache(struct parser *p, const char *arg, const char *mode, struct config_drive *d)
-{
-	static const struct {
-		const char *name;
-		bool direct, writethrough, no_flush;
-	} modes[] = {
-		{"none", true, false, false},	      {"writeback", false, false, false},
-		{"writethrough", false, true, false}, {"directsync", true, true, false},
-		{"unsafe", false, false, true},
-	};
-
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-		if (!strcmp(mode, modes[i].name)) {
-			d->direct = modes[i].direct;
-			d->writethrough = modes[i].writethrough;
-			d->no_flush = modes[i].no_flush;
-			return 0;
-		}
-	}
-	return fail(p, "%s %s: cache must be none, writeback, writethrough, directsync or unsafe",
-		    p->opt, arg);
-}
-
-static int drive_aio(struct parser *p, const char *arg, const char *mode, struct config_drive *d)
-{
-	if (!strcmp(mode, "io_uring") || !strcmp(mode, "native")) /* no Linux AIO: io_uring */
-		d->aio = CONFIG_AIO_IO_URING;
-	else if (!strcmp(mode, "threads"))
-		d->aio = CONFIG_AIO_THREADS;
-	else
-		return fail_arg(p, arg, "aio must be io_uring, threads or native");
-	return 0;
-}
-
-static int drive_discard(struct parser *p, const char *arg, const char *mode,
-			 struct config_drive *d)
-{
-	if (!strcmp(mode, "unmap") || !strcmp(mode, "on"))
-		d->discard = true;
-	else if (!strcmp(mode, "ignore") || !strcmp(mode, "off"))
-		d->discard = false;
-	else
-		return fail_arg(p, arg, "discard must be unmap, ignore, on or off");
-	return 0;
-}
-
-/* The -drive keys kept for the checks after the list. */
-struct drive_keys {
-	const char *file, *iface, *addr;
-	int direct; /* cache.direct=, which overrides cache=; -1 when absent */
-};
-
-static int drive_item(struct parser *p, const char *arg, const struct item *it,
-		      struct config_drive *d, struct drive_keys *k)
-{
-	bool b;
-	int r;
-
-	if (!strcmp(it->key, "file"))
-		k->file = it->val;
-	else if (!strcmp(it->key, "if"))
-		k->iface = it->val;
-	else if (!strcmp(it->key, "addr"))
-		k->addr = it->val;
-	else if (!strcmp(it->key, "id"))
-		return set_id(p, arg, it->val, d->id);
-	else if (!strcmp(it->key, "format")) {
-		if (!strcmp(it->val, "raw"))
-			d->format = "raw";
-		else if (!strcmp(it->val, "qcow2"))
-			d->format = "qcow2";
-		else if (!strcmp(it->val, "vpc"))
-			d->format = "vpc";
-		else
-			return fail(p, "%s %s: format=%s is not supported (raw, qcow2 or vpc)",
-				    p->opt, arg, it->val);
-	} else if (!strcmp(it->key, "readonly"))
-		return set_bool(p, arg, it, &d->readonly);
-	else if (!strcmp(it->key, "cache"))
-		return drive_cache(p, arg, it->val, d);
-	else if (!strcmp(it->key, "cache.direct")) {
-		if ((r = set_bool(p, arg, it, &b)))
-			return r;
-		k->direct = b;
-	} else if (!strcmp(it->key, "aio"))
-		return drive_aio(p, arg, it->val, d);
-	else if (!strcmp(it->key, "discard"))
-		return drive_discard(p, arg, it->val, d);
-	else
-		return unsupported_param(p, arg, it);
-	return 0;
-}
-
-/*
- * -drive file=F,if=virtio|none[,id=D][,addr=S][,format=raw|qcow2|vpc][,readonly=]
- * [,cache=][,cache.direct=][,aio=][,discard=]. if=virtio adds a virtio-blk-pci
- * here; if=none waits for a -device virtio-blk-pci,drive=D.
- */
-int opt_drive(struct parser *p, const char *arg)
-{
-	struct config *c = p->c;
-	struct config_drive d = {.format = "raw", .aio = CONFIG_AIO_DEFAULT};
-	struct drive_keys k = {.direct = -1};
-	struct config_pci_dev dev;
-	struct subopts s;
-	struct item it;
-	bool virtio;
-	int r;
-
-	if (c->nr_drives == CONFIG_MAX_DRIVES)
-		return fail(p, "%s %s: too many drives (at most %d)", p->opt, arg,
-			    CONFIG_MAX_DRIVES);
-	r = subopts_init(p, &s, arg);
-	while (!r && subopts_next(&s, NULL, &it))
-		r = drive_item(p, arg, &it, &d, &k);
-	if (r)
-		return r;
-	if (k.direct >= 0)
-		d.direct = k.direct;
-	if (!k.file)
-		return fail_arg(p, arg, "needs file=");
-	if (!*k.file)
-		return fail_arg(p, arg, "empty file name");
-	if (!k.iface)
-		return fail_arg(p, arg,
-				"no if= (QEMU's default, ide, is not supported): say if=virtio or"
-				" if=none");
-	virtio = !strcmp(k.iface, "virtio");
-	if (!virtio && strcmp(k.iface, "none"))
-		return fail(p, "%s %s: if=%s is not supported (say if=virtio or if=none)", p->opt,
-			    arg, k.iface);
-	if (!virtio && !d.id[0])
-		return fail_arg(p, arg, "if=none needs id=");
-	if (!virtio && k.addr)
-		return fail_arg(p, arg, "addr= needs if=virtio");
-	if (FIND_ID(c->drives, c->nr_drives, d.id) >= 0)
-		return fail_arg(p, arg, "duplicate drive id");
-	if (virtio) {
-		pci_dev_init(&dev, CONFIG_DEV_VIRTIO_BLK);
-		dev.drive = (int)c->nr_drives;
-		if ((k.addr && (r = parse_addr(p, arg, k.addr, &dev.slot))) ||
-		    (r = pci_dev_add(p, arg, &dev, "")))
-			return r;
-		d.used = true;
-	}
-	d.file = memcpy(c->drive_file_buf[c->nr_drives], k.file, strlen(k.file) + 1);
-	c->drives[c->nr_drives++] = d;
-	return 0;
-}
-
-/* -netdev tap,id=N,ifname=T[,script=no][,downscript=no]: no other backend */
-int opt_netdev(struct parser *p, const char *arg)
-{
-	struct config *c = p->c;
-	struct config_netdev n;
-	const char *type = "", *id = NULL, *ifname = NULL, *unknown = NULL, *script = NULL;
-	struct subopts s;
-	struct item it;
-	int r;
-
-	memset(&n, 0, sizeof(n));
-	if (c->nr_netdevs == CONFIG_MAX_NETDEVS)
-		return fail(p, "%s %s: too many netdevs (at most %d)", p->opt, arg,
-			    CONFIG_MAX_NETDEVS);
-	if ((r = subopts_init(p, &s, arg)))
-		return r;
-	while (subopts_next(&s, "type", &it)) {
-		if (!strcmp(it.key, "type"))
-			type = it.val;
-		else if (!strcmp(it.key, "id"))
-			id = it.val;
-		else if (!strcmp(it.key, "ifname"))
-			ifname = it.val;
-		else if (!strcmp(it.key, "script") || !strcmp(it.key, "downscript"))
-			script = strcmp(it.val, "no") && !script ? it.key : script;
-		else if (!unknown)
-			unknown = it.key;
-	}
-	if (!*type)
-		return fail_arg(p, arg, "needs a type (only tap)");
-	if (strcmp(type, "tap"))
-		return fail(p, "%s %s: netdev type '%s' is not supported (only tap)", p->opt, arg,
-			    type);
-	if (unknown)
-		return fail(p, "%s %s: unsupported parameter '%s'", p->opt, arg, unknown);
-	if (script)
-		return fail(p,
-			    "%s %s: wisp never runs scripts: say %s=no and set the tap device up"
-			    " beforehand",
-			    p->opt, arg, script);
-	if (!id)
-		return fail_arg(p, arg, "needs id=");
-	if ((r = set_id(p, arg, id, n.id)))
-		return r;
-	if (!ifname || !*ifname)
-		return fail_arg(p, arg, "needs ifname= (the tap device)");
-	if (strlen(ifname) >= sizeof(n.ifname))
-		return fail(p, "%s %s: ifname longer than %zu bytes", p->opt, arg,
-			    sizeof(n.ifname) - 1);
-	if (FIND_ID(c->netdevs, c->nr_netdevs, n.id) >= 0)
-		return fail_arg(p, arg, "duplicate netdev id");
-	memcpy(n.ifname, ifname, strlen(ifname) + 1);
-	c->netdevs[c->nr_netdevs++] = n;
-	return 0;
 }

@@ -1,9 +1,10 @@
-/* Private to config.c and config_dev.c: the parser's state and the sub-option helpers
- * both use. Start-up only, like config.c: no I/O, no exit(), no printing. */
+/* Private to config.c, config_dev.c and config_drive.c: the parser's state and the
+ * sub-option helpers they share. Start-up only, like config.c: no I/O, no exit(), no printing. */
 #ifndef WISP_CONFIG_PRIV_H
 #define WISP_CONFIG_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -100,14 +101,49 @@ int unix_server(struct parser *p, const char *arg, struct subopts *s, char *buf,
  * already CONFIG_MAX_MONITORS (reported). */
 char *new_monitor(struct parser *p, const char *arg);
 
-/* In config_dev.c, each an option's parser (@arg its argument) or a check once
- * every option is known. Return: 0 or -EINVAL, reported through fail(). */
+/* In config_dev.c, helpers config_drive.c shares: */
 
+/* @val as the id of what the current option makes, into @id (CONFIG_ID_MAX bytes),
+ * by QEMU's rule: a letter, then letters, digits, '-', '.' or '_'.
+ * Return: 0 or -EINVAL (reported). */
+int set_id(struct parser *p, const char *arg, const char *val, char *id);
+
+/* Index of the entry whose id (its first member) is @id among the @n entries of
+ * @size bytes at @base, or -1; "" is no id. Use FIND_ID(). */
+int find_id(const void *base, size_t size, unsigned int n, const char *id);
+
+_Static_assert(offsetof(struct config_drive, id) == 0, "find_id() needs the id first");
+_Static_assert(offsetof(struct config_netdev, id) == 0, "find_id() needs the id first");
+_Static_assert(offsetof(struct config_chardev, id) == 0, "find_id() needs the id first");
+
+#define FIND_ID(array, n, id) find_id((array), sizeof((array)[0]), (n), (id))
+
+/* addr=S or S.F as QEMU reads it (hexadecimal, so addr=10 is slot 16) into @slot;
+ * slots 1 to 0x1f, function 0 only. Return: 0 or -EINVAL (reported). */
+int parse_addr(struct parser *p, const char *arg, const char *val, int *slot);
+
+/* Sets @d to a device of @kind with the defaults: no slot, drive, netdev or chardev
+ * (-1), one queue, a 1 s rng period. */
+void config_pci_dev_init(struct config_pci_dev *d, enum config_dev_kind kind);
+
+/* Appends @d, made by the current option; @ref is its drive= or netdev=, "" for none.
+ * Return: 0 or -EINVAL (too many devices, duplicate id or taken slot; reported). */
+int config_pci_dev_add(struct parser *p, const char *arg, const struct config_pci_dev *d,
+		       const char *ref);
+
+/* Each an option's parser (@arg its argument) or a check once every option is known.
+ * Return: 0 or -EINVAL, reported through fail(). */
+
+/* In config_dev.c: */
 int opt_chardev(struct parser *p, const char *arg);
 int opt_mon(struct parser *p, const char *arg);
+int opt_device(struct parser *p, const char *arg);
+
+/* In config_drive.c: */
 int opt_drive(struct parser *p, const char *arg);
 int opt_netdev(struct parser *p, const char *arg);
-int opt_device(struct parser *p, const char *arg);
+
+/* In config_dev.c: */
 
 /* Points each -mon at its -chardev socket. */
 int mon_finish(struct parser *p);
