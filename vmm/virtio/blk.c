@@ -17,6 +17,9 @@
 #define SEG_MAX (VIRTQ_MAX_SEGS - 2) /* plus header and status */
 #define DISCARD_SEGS 16
 #define MAX_DISCARD_SECTORS (1U << 22) /* 2 GiB per segment */
+/* Host memory for O_DIRECT bounce buffers in flight, per device. A chain may name
+ * one guest buffer many times, so its length is no measure of guest RAM. */
+#define BOUNCE_BUDGET (64ULL << 20)
 
 /* Feature bits (virtio 1.2, 5.2.3). */
 #define F_SEG_MAX 2
@@ -62,6 +65,7 @@ struct blk {
 	bool writethrough;	   /* the file was opened O_DSYNC */
 	struct virtq_chain *chain; /* blk_notify()'s, one per device */
 	struct req *spare;	   /* finished requests kept for reuse */
+	uint64_t bounce_bytes;	   /* in flight, at most BOUNCE_BUDGET */
 	char serial[ID_BYTES];
 	uint64_t gen;		/* bumped by reset: older requests are forgotten */
 	unsigned int *inflight; /* per queue, at most its size */
@@ -136,6 +140,8 @@ static void finish(struct req *r, uint8_t status)
 	} else {
 		virtio_reset_done(&b->v);
 	}
+	if (r->bounce)
+		b->bounce_bytes -= r->bounce_iov.iov_len;
 	free(r->bounce);
 	/* Kept for reuse: allocating and freeing 4 KiB per request made glibc trim
 	 * and regrow the heap on every batch. In flight are at most the queues'
@@ -169,8 +175,10 @@ static int start_rw(struct req *r, uint32_t type, uint64_t sector, uint64_t len)
 	r->io.iov = r->iov;
 	r->io.iovcnt = r->iovcnt;
 	if (b->direct && !aligned(r->iov, r->iovcnt)) {
-		if (posix_memalign(&r->bounce, 4096, len ? len : SECTOR))
+		if (len > BOUNCE_BUDGET - b->bounce_bytes ||
+		    posix_memalign(&r->bounce, 4096, len ? len : SECTOR))
 			return S_IOERR;
+		b->bounce_bytes += len;
 		r->bounce_iov = (struct iovec){r->bounce, len};
 		if (type == T_OUT)
 			virtq_iov_to_buf(r->iov, (unsigned int)r->iovcnt, 0, r->bounce, len);
