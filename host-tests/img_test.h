@@ -112,4 +112,23 @@ __attribute__((unused)) static uint8_t *slurp(const char *name, uint64_t *len)
 	return buf;
 }
 
+/* cmocka group set-up and tear-down: a scratch directory from @tmpl, the loop. */
+__attribute__((unused)) static int img_setup(const char *tmpl)
+{
+	snprintf(dir, sizeof(dir), "%s", tmpl);
+	if (!mkdtemp(dir) || evloop_init(&loop))
+		return -1;
+	return 0;
+}
+
+__attribute__((unused)) static int img_teardown(void **state)
+{
+	(void)state;
+	sh("rm -rf %s", dir);
+	evloop_free(&loop);
+	for (int i = 0; i < npaths; i++)
+		free(paths[i]);
+	return 0;
+}
+
 #endif

@@ -763,20 +763,7 @@ static void test_lock_qemu(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	strcpy(dir, "/tmp/wisp-vpc.XXXXXX");
-	if (!mkdtemp(dir) || evloop_init(&loop))
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	sh("rm -rf %s", dir);
-	evloop_free(&loop);
-	for (int i = 0; i < npaths; i++)
-		free(paths[i]);
-	return 0;
+	return img_setup("/tmp/wisp-vpc.XXXXXX");
 }
 
 int main(void)
@@ -794,5 +781,5 @@ int main(void)
 		printf("1..0 # SKIP qemu-img or qemu-io missing\n");
 		return 0;
 	}
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, img_teardown);
 }
